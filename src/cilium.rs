@@ -1,0 +1,276 @@
+//! Which rules Cilium installs on a node, decided on typed data: `build` turns a `NodeSpec` into
+//! the `RuleSet` of one address family, chain by chain in the agent's installation order
+//! (`Manager.installRules` in pkg/datapath/iptables/iptables.go, reference/cilium-rules.md §2).
+//! Release-dependent facts come from `release`; nothing here knows about text layout.
+
+use crate::error::{Error, Problem};
+use crate::marks::{Mark, tproxy_match};
+use crate::names::{ChainName, Comment, IfName};
+use crate::net::{Cidr, Family};
+use crate::rules::{Chain, Match, Rule, RuleSet, Table, TableRules, Target};
+use crate::spec::{FamilySpec, NodeSpec, RoutingMode};
+
+/// The rule set for `family`, or `FamilyMissing` when the config does not describe it.
+pub fn build(spec: &NodeSpec, family: Family) -> Result<RuleSet, Error> {
+    let fam = spec.family(family)?;
+    let chains = Chains::new(spec, fam).map_err(Error::Rule)?;
+    let mut tables = Vec::new();
+    for table in Table::ALL {
+        let defs: Vec<_> = spec
+            .release
+            .chains
+            .iter()
+            .filter(|d| d.table == table && d.in_family(family))
+            .collect();
+        if defs.is_empty() {
+            continue;
+        }
+        let mut out = Vec::new();
+        for hook in table.builtins() {
+            let mut rules = Vec::new();
+            for def in defs.iter().filter(|d| d.hook == *hook) {
+                rules.push(feeder(def.name).map_err(Error::Rule)?);
+            }
+            out.push(Chain {
+                name: ChainName::new(hook).map_err(Error::Rule)?,
+                builtin: true,
+                rules,
+            });
+        }
+        let mut own = Vec::new();
+        for def in &defs {
+            own.push(Chain {
+                name: ChainName::new(def.name).map_err(Error::Rule)?,
+                builtin: false,
+                rules: chains.rules_of(def.name),
+            });
+        }
+        own.sort_by(|a, b| a.name.cmp(&b.name));
+        out.extend(own);
+        tables.push(TableRules { table, chains: out });
+    }
+    Ok(RuleSet { family, tables })
+}
+
+/// `-m comment --comment "cilium-feeder: CHAIN" -j CHAIN` (feederDescription in iptables.go).
+fn feeder(chain: &str) -> Result<Rule, Problem> {
+    Ok(Rule::new(Target::Jump(ChainName::new(chain)?))
+        .comment(Comment::new(format!("cilium-feeder: {chain}"))?))
+}
+
+/// The contents of Cilium's own chains for one family.
+struct Chains {
+    pre_raw: Vec<Rule>,
+    output_raw: Vec<Rule>,
+    pre_mangle: Vec<Rule>,
+    input: Vec<Rule>,
+    output: Vec<Rule>,
+    forward: Vec<Rule>,
+    post_nat: Vec<Rule>,
+}
+
+impl Chains {
+    fn rules_of(&self, chain: &str) -> Vec<Rule> {
+        match chain {
+            "CILIUM_PRE_raw" => self.pre_raw.clone(),
+            "CILIUM_OUTPUT_raw" => self.output_raw.clone(),
+            "CILIUM_PRE_mangle" => self.pre_mangle.clone(),
+            "CILIUM_INPUT" => self.input.clone(),
+            "CILIUM_OUTPUT" => self.output.clone(),
+            "CILIUM_FORWARD" => self.forward.clone(),
+            "CILIUM_POST_nat" => self.post_nat.clone(),
+            // CILIUM_OUTPUT_nat, CILIUM_PRE_nat and CILIUM_POST_mangle are created and fed
+            // but stay empty without IPsec.
+            _ => Vec::new(),
+        }
+    }
+
+    fn new(spec: &NodeSpec, fam: &FamilySpec) -> Result<Chains, Problem> {
+        let m = &spec.marks;
+        let dev = &spec.devices;
+        let family = fam.family;
+        let c = |text: &str| Comment::new(text);
+
+        // Pod-CIDR NOTRACK (addNoTrackPodTrafficRules): IPv4 only, with the native-routing
+        // CIDR, inserted at the top of both raw chains; `-d` ends up before `-s`.
+        let mut pod_notrack = Vec::new();
+        if spec.datapath.no_conntrack_pod_rules
+            && spec.datapath.routing == RoutingMode::Native
+            && family == Family::Ipv4
+            && let Some(nrc) = fam.native_routing_cidr
+        {
+            let why = c("cilium: NOTRACK for pod traffic")?;
+            pod_notrack.push(Rule::new(Target::Notrack).dst(nrc).comment(why.clone()));
+            pod_notrack.push(Rule::new(Target::Notrack).src(nrc).comment(why));
+        }
+
+        let mut pre_raw = pod_notrack.clone();
+        pre_raw.push(
+            Rule::new(Target::Notrack)
+                .mark(Mark::new(m.to_proxy, m.host_mask))
+                .comment(c("cilium: NOTRACK for proxy traffic")?),
+        );
+
+        // Proxy return traffic; the IPv6 block lists cilium_host before the endpoints.
+        let return_devices: [&IfName; 2] = match family {
+            Family::Ipv4 => [&dev.endpoints, &dev.host],
+            Family::Ipv6 => [&dev.host, &dev.endpoints],
+        };
+        let mut output_raw = pod_notrack;
+        for d in return_devices {
+            output_raw.push(
+                Rule::new(Target::Notrack)
+                    .out_if(d)
+                    .mark(Mark::new(m.is_proxy, m.proxy_noid_mask))
+                    .comment(c("cilium: NOTRACK for proxy return traffic")?),
+            );
+        }
+
+        let mut pre_mangle = vec![
+            Rule::new(Target::SetMark(Mark::exact(m.to_proxy)))
+                .with(Match::SocketTransparent)
+                .comment(c(
+                    "cilium: any->pod redirect proxied traffic to host proxy",
+                )?),
+        ];
+        let on_ip = if spec.release.tproxy_on_loopback {
+            family.loopback()
+        } else {
+            family.unspecified()
+        };
+        for proxy in &spec.proxies {
+            let why = Comment::new(format!("cilium: TPROXY to host {} proxy", proxy.name))?;
+            for proto in &proxy.protocols {
+                pre_mangle.push(
+                    Rule::new(Target::Tproxy {
+                        port: proxy.port,
+                        on_ip,
+                        mark: Mark::exact(m.to_proxy),
+                    })
+                    .proto(*proto)
+                    .mark(Mark::exact(tproxy_match(m.to_proxy, proxy.port)))
+                    .comment(why.clone()),
+                );
+            }
+        }
+
+        let input = vec![
+            Rule::new(Target::Accept)
+                .mark(Mark::new(m.to_proxy, m.host_mask))
+                .comment(c("cilium: ACCEPT for proxy traffic")?),
+        ];
+        let output = vec![
+            Rule::new(Target::Accept)
+                .mark(Mark::new(m.is_proxy, m.proxy_noid_mask))
+                .comment(c("cilium: ACCEPT for proxy return traffic")?),
+            // Mark host traffic, except IPsec-encrypted/decrypted and proxy traffic.
+            Rule::new(Target::SetMark(Mark::new(m.host, m.host_mask)))
+                .not_mark(Mark::new(m.encrypt, m.host_mask))
+                .not_mark(Mark::new(m.decrypt, m.host_mask))
+                .not_mark(Mark::new(m.is_proxy, m.proxy_mask))
+                .comment(c("cilium: host->any mark as from host")?),
+        ];
+
+        let forward = vec![
+            Rule::new(Target::Accept)
+                .out_if(&dev.host)
+                .comment(Comment::new(format!(
+                    "cilium: any->cluster on {} forward accept",
+                    dev.host
+                ))?),
+            Rule::new(Target::Accept)
+                .in_if(&dev.host)
+                .comment(Comment::new(format!(
+                    "cilium: cluster->any on {} forward accept (nodeport)",
+                    dev.host
+                ))?),
+            Rule::new(Target::Accept)
+                .in_if(&dev.endpoints)
+                .comment(Comment::new(format!(
+                    "cilium: cluster->any on {} forward accept",
+                    dev.endpoints
+                ))?),
+            Rule::new(Target::Accept)
+                .in_if(&dev.net)
+                .comment(Comment::new(format!(
+                    "cilium: cluster->any on {} forward accept (nodeport)",
+                    dev.net
+                ))?),
+        ];
+
+        Ok(Chains {
+            pre_raw,
+            output_raw,
+            pre_mangle,
+            input,
+            output,
+            forward,
+            post_nat: post_nat(spec, fam)?,
+        })
+    }
+}
+
+/// installMasqueradeRules: only with iptables masquerading on for this family.
+fn post_nat(spec: &NodeSpec, fam: &FamilySpec) -> Result<Vec<Rule>, Problem> {
+    let Some(masq) = &fam.masquerade else {
+        return Ok(Vec::new());
+    };
+    let m = &spec.marks;
+    let host = &spec.devices.host;
+    let family = fam.family;
+    let mut rules = Vec::new();
+    // The node ipset is needed only without tunneling (NodeIpsetNeeded).
+    if spec.datapath.routing == RoutingMode::Native {
+        rules.push(
+            Rule::new(Target::Accept)
+                .src(masq.alloc_cidr)
+                .with(Match::SetDst(fam.node_ipset.clone()))
+                .comment(Comment::new(
+                    "exclude traffic to cluster nodes from masquerade",
+                )?),
+        );
+    }
+    // "cilium_+" is Cilium's own device prefix, not the configurable host device.
+    rules.push(
+        Rule::new(Target::Masquerade)
+            .src(masq.alloc_cidr)
+            .not_dst(masq.exclusion(fam))
+            .not_out_if(&IfName::new("cilium_+")?)
+            .comment(Comment::new("cilium masquerade non-cluster")?),
+    );
+    rules.push(
+        Rule::new(Target::Accept)
+            .mark(Mark::new(m.is_proxy, m.proxy_mask))
+            .comment(Comment::new(
+                "exclude proxy return traffic from masquerade",
+            )?),
+    );
+    if spec.datapath.routing == RoutingMode::Tunnel {
+        rules.push(
+            Rule::new(Target::Snat(masq.host_ip))
+                .not_src(masq.alloc_cidr)
+                .not_dst(masq.alloc_cidr)
+                .out_if(host)
+                .comment(Comment::new("cilium host->cluster masquerade")?),
+        );
+    }
+    let loopback = family.loopback();
+    rules.push(
+        Rule::new(Target::Snat(masq.host_ip))
+            .src(Cidr::host(loopback))
+            .out_if(host)
+            .comment(Comment::new(format!(
+                "cilium host->cluster from {loopback} masquerade"
+            ))?),
+    );
+    rules.push(
+        Rule::new(Target::Snat(masq.host_ip))
+            .out_if(host)
+            .mark(Mark::new(m.identity, m.host_mask))
+            .with(Match::CtStateDnat)
+            .comment(Comment::new(
+                "hairpin traffic that originated from a local pod",
+            )?),
+    );
+    Ok(rules)
+}

@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(cilium_ipt::cli::run(std::env::args_os()));
+}

@@ -1,0 +1,494 @@
+//! The validated node: `validate` turns a merged `RawConfig` into a `NodeSpec` whose fields are
+//! checked types (CIDRs without host bits, ports in range, safe names, non-overlapping marks),
+//! or into every problem found, each located in its file. Defaults for keys a config leaves out
+//! are Cilium's own agent defaults; site values (CIDRs, addresses, proxies) have none.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use crate::config::{Loc, MarkValue, RawConfig, RawFamily, RawMarks, RawProxy};
+use crate::error::{ConfigError, Error, Problem};
+use crate::marks::Marks;
+use crate::names::{IfName, ProxyName, SetName};
+use crate::net::{Cidr, Family, Port, Protocol};
+use crate::release::{self, Release};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeSpec {
+    pub release: Release,
+    pub ipv4: Option<FamilySpec>,
+    pub ipv6: Option<FamilySpec>,
+    pub devices: Devices,
+    pub datapath: Datapath,
+    pub marks: Marks,
+    pub proxies: Vec<Proxy>,
+    pub routing: PolicyRouting,
+}
+
+impl NodeSpec {
+    pub fn family(&self, family: Family) -> Result<&FamilySpec, Error> {
+        match family {
+            Family::Ipv4 => self.ipv4.as_ref(),
+            Family::Ipv6 => self.ipv6.as_ref(),
+        }
+        .ok_or(Error::FamilyMissing { family })
+    }
+}
+
+/// One address family of the node (`[ipv4]` / `[ipv6]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FamilySpec {
+    pub family: Family,
+    /// ipvX-native-routing-cidr: pod traffic inside it is neither tracked nor masqueraded.
+    pub native_routing_cidr: Option<Cidr>,
+    /// enable-ipvX-masquerade in iptables mode; `None` renders no nat rules.
+    pub masquerade: Option<Masquerade>,
+    /// The ipset of cluster node addresses the masquerade exclusion matches.
+    pub node_ipset: SetName,
+    pub node_ips: Vec<IpAddr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Masquerade {
+    /// This node's pod CIDR (IPvXAllocCIDR): the source range that is masqueraded.
+    pub alloc_cidr: Cidr,
+    /// The cilium_host address (CiliumInternalIP): the SNAT target for host traffic.
+    pub host_ip: IpAddr,
+}
+
+impl Masquerade {
+    /// The range excluded from masquerading: the native-routing CIDR, else the pod CIDR
+    /// (`remoteSNATDstAddrExclusionCIDR`).
+    pub fn exclusion(&self, family: &FamilySpec) -> Cidr {
+        family.native_routing_cidr.unwrap_or(self.alloc_cidr)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Devices {
+    pub host: IfName,
+    pub net: IfName,
+    pub endpoints: IfName,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoutingMode {
+    Native,
+    Tunnel,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Datapath {
+    pub routing: RoutingMode,
+    /// install-no-conntrack-iptables-rules.
+    pub no_conntrack_pod_rules: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proxy {
+    pub name: ProxyName,
+    pub port: Port,
+    pub protocols: Vec<Protocol>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PolicyRouting {
+    pub table: u32,
+    pub priority: u32,
+}
+
+/// Gathers every problem instead of stopping at the first.
+#[derive(Default)]
+struct Checker {
+    errors: Vec<ConfigError>,
+}
+
+impl Checker {
+    fn check<T>(&mut self, result: Result<T, ConfigError>) -> Option<T> {
+        result.map_err(|e| self.errors.push(e)).ok()
+    }
+
+    /// Checks an optional value, falling back to `default` when the key is absent.
+    fn or<T, R>(
+        &mut self,
+        value: &Option<Loc<R>>,
+        default: T,
+        parse: impl FnOnce(&R) -> Result<T, Problem>,
+    ) -> Option<T> {
+        match value {
+            None => Some(default),
+            Some(loc) => self.check(parse(&loc.value).map_err(|p| loc.error(p))),
+        }
+    }
+}
+
+pub fn validate(raw: &RawConfig) -> Result<NodeSpec, Error> {
+    let mut ck = Checker::default();
+
+    let release = ck.or(&raw.cilium, release::V1_11, |name| {
+        release::find(name).ok_or_else(|| Problem::UnknownValue {
+            what: "Cilium release line",
+            text: name.clone(),
+            expected: release::RELEASES
+                .iter()
+                .map(|r| r.name.to_string())
+                .collect(),
+        })
+    });
+
+    let dev = raw.devices.as_ref().map(|d| &d.value);
+    let device = |ck: &mut Checker, key: Option<&Option<Loc<String>>>, default: &str| {
+        ck.or(key.unwrap_or(&None), IfName::new(default).ok()?, |s| {
+            IfName::new(s)
+        })
+    };
+    let host = device(&mut ck, dev.map(|d| &d.host), "cilium_host");
+    let net = device(&mut ck, dev.map(|d| &d.net), "cilium_net");
+    let endpoints = device(&mut ck, dev.map(|d| &d.endpoints), "lxc+");
+
+    let dp = raw.datapath.as_ref().map(|d| &d.value);
+    let routing_mode = ck.or(
+        dp.map_or(&None, |d| &d.routing_mode),
+        RoutingMode::Tunnel,
+        |s| match s.as_str() {
+            "native" => Ok(RoutingMode::Native),
+            "tunnel" => Ok(RoutingMode::Tunnel),
+            _ => Err(Problem::UnknownValue {
+                what: "routing mode",
+                text: s.clone(),
+                expected: vec!["native".into(), "tunnel".into()],
+            }),
+        },
+    );
+    let no_conntrack = dp.and_then(|d| d.install_no_conntrack_rules.as_ref());
+    if let (Some(RoutingMode::Tunnel), Some(flag)) = (routing_mode, no_conntrack)
+        && flag.value
+    {
+        // The agent refuses to start with this combination (pkg/option/config.go).
+        ck.errors.push(flag.error(Problem::Invalid(
+            "install_no_conntrack_rules requires routing_mode = \"native\"".into(),
+        )));
+    }
+
+    let ipv4 = family(&mut ck, raw.ipv4.as_ref(), Family::Ipv4);
+    let ipv6 = family(&mut ck, raw.ipv6.as_ref(), Family::Ipv6);
+    let marks = marks(&mut ck, raw.marks.as_ref());
+    let proxies = proxies(&mut ck, raw.proxy.as_ref());
+
+    let rt = raw.routing.as_ref().map(|r| &r.value);
+    // 0 and 253..=255 are the kernel's unspec, default, main and local tables.
+    let table = ck.or(rt.map_or(&None, |r| &r.table), 2004, |&t| {
+        number("routing table", t, 1, 252)
+            .or_else(|_| number("routing table", t, 256, i64::from(u32::MAX)))
+            .map_err(|_| Problem::NumberRange {
+                what: "routing table (253 to 255 are the kernel's own)",
+                value: t,
+                min: 1,
+                max: i64::from(u32::MAX),
+            })
+    });
+    // 0 is the local table's rule and 32766/32767 are main and default.
+    let priority = ck.or(rt.map_or(&None, |r| &r.priority), 9, |&p| {
+        number("rule priority", p, 1, 32765)
+    });
+
+    if !ck.errors.is_empty() {
+        return Err(Error::Config(ck.errors));
+    }
+    // Every `None` above pushed an error, so all of these are present.
+    let missing = || Error::Config(Vec::new());
+    Ok(NodeSpec {
+        release: release.ok_or_else(missing)?,
+        ipv4: ipv4.ok_or_else(missing)?,
+        ipv6: ipv6.ok_or_else(missing)?,
+        devices: Devices {
+            host: host.ok_or_else(missing)?,
+            net: net.ok_or_else(missing)?,
+            endpoints: endpoints.ok_or_else(missing)?,
+        },
+        datapath: Datapath {
+            routing: routing_mode.ok_or_else(missing)?,
+            no_conntrack_pod_rules: no_conntrack.is_some_and(|f| f.value),
+        },
+        marks: marks.ok_or_else(missing)?,
+        proxies: proxies.ok_or_else(missing)?,
+        routing: PolicyRouting {
+            table: table.ok_or_else(missing)?,
+            priority: priority.ok_or_else(missing)?,
+        },
+    })
+}
+
+fn number<T: TryFrom<i64>>(what: &'static str, v: i64, min: i64, max: i64) -> Result<T, Problem> {
+    let out_of_range = || Problem::NumberRange {
+        what,
+        value: v,
+        min,
+        max,
+    };
+    if !(min..=max).contains(&v) {
+        return Err(out_of_range());
+    }
+    T::try_from(v).map_err(|_| out_of_range())
+}
+
+fn address(text: &str, family: Family) -> Result<IpAddr, Problem> {
+    match IpAddr::from_str(text) {
+        Ok(addr) if Family::of(addr) == family => Ok(addr),
+        _ => Err(Problem::BadAddress {
+            text: text.to_string(),
+            family,
+        }),
+    }
+}
+
+/// `Some(None)`: the family is off; `None`: it has errors (already recorded).
+fn family(
+    ck: &mut Checker,
+    raw: Option<&Loc<RawFamily>>,
+    family: Family,
+) -> Option<Option<FamilySpec>> {
+    let Some(section) = raw else {
+        return Some(None);
+    };
+    let f = &section.value;
+    if f.enabled.as_ref().is_some_and(|e| !e.value) {
+        return Some(None);
+    }
+    let before = ck.errors.len();
+    let cidr = |ck: &mut Checker, v: &Option<Loc<String>>| -> Option<Option<Cidr>> {
+        match v {
+            None => Some(None),
+            Some(loc) => ck
+                .check(Cidr::parse_in(&loc.value, family).map_err(|p| loc.error(p)))
+                .map(Some),
+        }
+    };
+    let native_routing_cidr = cidr(ck, &f.native_routing_cidr)?;
+    let alloc_cidr = cidr(ck, &f.alloc_cidr)?;
+    let host_ip = match &f.host_ip {
+        None => None,
+        Some(loc) => Some(ck.check(address(&loc.value, family).map_err(|p| loc.error(p)))?),
+    };
+    let default_set = match family {
+        Family::Ipv4 => "cilium_node_set_v4",
+        Family::Ipv6 => "cilium_node_set_v6",
+    };
+    let node_ipset = ck.or(&f.node_ipset, SetName::new(default_set).ok()?, |s| {
+        SetName::new(s)
+    });
+    let mut node_ips = Vec::new();
+    for ip in f.node_ips.iter().flat_map(|l| &l.value) {
+        node_ips.extend(ck.check(address(&ip.value, family).map_err(|p| ip.error(p))));
+    }
+    // enable-ipvX-masquerade defaults to true in the agent.
+    let masquerade_on = f.masquerade.as_ref().is_none_or(|m| m.value);
+    let masquerade = if masquerade_on {
+        let why = |key: &str| {
+            section.error(Problem::Invalid(format!(
+                "[{}] needs `{key}` while masquerade is on (set `masquerade = false` to render no nat rules)",
+                family.key()
+            )))
+        };
+        match (alloc_cidr, host_ip) {
+            (Some(alloc_cidr), Some(host_ip)) => Some(Masquerade {
+                alloc_cidr,
+                host_ip,
+            }),
+            (alloc, host) => {
+                if alloc.is_none() {
+                    ck.errors.push(why("alloc_cidr"));
+                }
+                if host.is_none() {
+                    ck.errors.push(why("host_ip"));
+                }
+                None
+            }
+        }
+    } else {
+        None
+    };
+    if ck.errors.len() > before {
+        return None;
+    }
+    Some(Some(FamilySpec {
+        family,
+        native_routing_cidr,
+        masquerade,
+        node_ipset: node_ipset?,
+        node_ips,
+    }))
+}
+
+fn marks(ck: &mut Checker, raw: Option<&Loc<RawMarks>>) -> Option<Marks> {
+    let defaults = Marks::default();
+    let Some(section) = raw else {
+        return Some(defaults);
+    };
+    let m = &section.value;
+    let before = ck.errors.len();
+    let value = |v: &MarkValue| match v {
+        MarkValue::Value(v) => Ok(*v),
+        MarkValue::Invalid(text) => Err(Problem::BadMark { text: text.clone() }),
+    };
+    let mut get = |slot: &Option<Loc<MarkValue>>, default: u32| {
+        ck.or(slot, default, value).unwrap_or(default)
+    };
+    let mut marks = Marks {
+        to_proxy: get(&m.to_proxy, defaults.to_proxy),
+        is_proxy: get(&m.is_proxy, defaults.is_proxy),
+        proxy_epid: get(&m.proxy_epid, defaults.proxy_epid),
+        host: get(&m.host, defaults.host),
+        overlay: get(&m.overlay, defaults.overlay),
+        encrypt: get(&m.encrypt, defaults.encrypt),
+        decrypt: get(&m.decrypt, defaults.decrypt),
+        identity: get(&m.identity, defaults.identity),
+        host_mask: get(&m.host_mask, defaults.host_mask),
+        proxy_mask: get(&m.proxy_mask, defaults.proxy_mask),
+        proxy_noid_mask: get(&m.proxy_noid_mask, defaults.proxy_noid_mask),
+        reserved: defaults.reserved.clone(),
+    };
+    if let Some(list) = &m.reserved {
+        marks.reserved = list
+            .value
+            .iter()
+            .filter_map(|l| ck.check(value(&l.value).map_err(|p| l.error(p))))
+            .collect();
+    }
+    if ck.errors.len() > before {
+        return None;
+    }
+    // Where to point a problem with one mark: its key if written, else the section.
+    let at = |slot: &Option<Loc<MarkValue>>, problem: Problem| match slot {
+        Some(loc) => loc.error(problem),
+        None => section.error(problem),
+    };
+    let reserved: u32 = marks.reserved.iter().fold(0, |acc, r| acc | r);
+    let magic = [
+        ("to_proxy", marks.to_proxy, &m.to_proxy),
+        ("is_proxy", marks.is_proxy, &m.is_proxy),
+        ("proxy_epid", marks.proxy_epid, &m.proxy_epid),
+        ("host", marks.host, &m.host),
+        ("overlay", marks.overlay, &m.overlay),
+        ("encrypt", marks.encrypt, &m.encrypt),
+        ("decrypt", marks.decrypt, &m.decrypt),
+        ("identity", marks.identity, &m.identity),
+    ];
+    let masks = [
+        ("host_mask", marks.host_mask, &m.host_mask),
+        ("proxy_mask", marks.proxy_mask, &m.proxy_mask),
+    ];
+    // The proxy port rides in bits 16..31 of the to-proxy mark (marks::tproxy_match).
+    if marks.host_mask & 0xffff_0000 != 0 {
+        ck.errors.push(at(
+            &m.host_mask,
+            Problem::Invalid(format!(
+                "host_mask {:#x} reaches into bits 16-31, where Cilium puts the proxy port",
+                marks.host_mask
+            )),
+        ));
+    }
+    if marks.proxy_mask & !marks.host_mask != 0 {
+        ck.errors.push(at(
+            &m.proxy_mask,
+            Problem::Invalid(format!(
+                "proxy_mask {:#x} has bits outside host_mask {:#x}",
+                marks.proxy_mask, marks.host_mask
+            )),
+        ));
+    }
+    for (name, v, slot) in masks.iter().chain(magic.iter()) {
+        if v & reserved != 0 {
+            ck.errors.push(at(
+                slot,
+                Problem::Invalid(format!(
+                    "{name} {v:#x} overlaps the reserved bits {:#x} (marks.reserved: bits other software on the node owns)",
+                    v & reserved
+                )),
+            ));
+        }
+    }
+    let mut seen: HashMap<u32, &str> = HashMap::new();
+    for (name, v, slot) in magic {
+        if v == 0 || v & !marks.host_mask != 0 {
+            ck.errors.push(at(
+                slot,
+                Problem::Invalid(format!(
+                    "{name} {v:#x} must be a non-zero value inside host_mask {:#x}",
+                    marks.host_mask
+                )),
+            ));
+        } else if let Some(other) = seen.insert(v, name) {
+            ck.errors.push(at(
+                slot,
+                Problem::Invalid(format!(
+                    "{name} {v:#x} is the same value as {other}: Cilium tells these marks apart"
+                )),
+            ));
+        }
+    }
+    (ck.errors.len() == before).then_some(marks)
+}
+
+fn proxies(ck: &mut Checker, raw: Option<&Loc<Vec<RawProxy>>>) -> Option<Vec<Proxy>> {
+    let before = ck.errors.len();
+    let mut names: HashMap<String, &Loc<String>> = HashMap::new();
+    let mut ports: HashMap<i64, &Loc<i64>> = HashMap::new();
+    let mut out = Vec::new();
+    for p in raw.iter().flat_map(|l| &l.value) {
+        let name = ck.check(ProxyName::new(&p.name.value).map_err(|e| p.name.error(e)));
+        let port = ck.check(Port::new(p.port.value).map_err(|e| p.port.error(e)));
+        if let Some(first) = names.insert(p.name.value.clone(), &p.name) {
+            ck.errors.push(p.name.error(Problem::Duplicate {
+                what: "proxy name",
+                text: p.name.value.clone(),
+                first: place(first),
+            }));
+        }
+        if let Some(first) = ports.insert(p.port.value, &p.port) {
+            ck.errors.push(p.port.error(Problem::Duplicate {
+                what: "proxy port",
+                text: p.port.value.to_string(),
+                first: place(first),
+            }));
+        }
+        let mut protocols = Vec::new();
+        match &p.protocols {
+            None => protocols.extend(Protocol::ALL),
+            Some(list) => {
+                if list.value.is_empty() {
+                    ck.errors.push(list.error(Problem::Invalid(
+                        "a proxy needs at least one protocol (remove the proxy instead)".into(),
+                    )));
+                }
+                for proto in &list.value {
+                    if let Some(parsed) =
+                        ck.check(Protocol::parse(&proto.value).map_err(|e| proto.error(e)))
+                    {
+                        if protocols.contains(&parsed) {
+                            ck.errors.push(proto.error(Problem::Invalid(format!(
+                                "protocol `{parsed}` is listed twice"
+                            ))));
+                        }
+                        protocols.push(parsed);
+                    }
+                }
+            }
+        }
+        if let (Some(name), Some(port)) = (name, port) {
+            out.push(Proxy {
+                name,
+                port,
+                protocols,
+            });
+        }
+    }
+    (ck.errors.len() == before).then_some(out)
+}
+
+/// "file:line:col" of a value, for messages that point at a second place.
+fn place<T>(loc: &Loc<T>) -> String {
+    let (line, col) = loc.error(Problem::Invalid(String::new())).line_col();
+    format!("{}:{line}:{col}", loc.source.name)
+}
