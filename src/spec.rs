@@ -365,6 +365,40 @@ fn marks(ck: &mut Checker, raw: Option<&Loc<RawMarks>>) -> Option<Marks> {
         None => section.error(problem),
     };
     let reserved: u32 = marks.reserved.iter().fold(0, |acc, r| acc | r);
+    // A mark matched under a mask must lie inside it, or the match can never be true.
+    let under = [
+        (
+            "is_proxy",
+            marks.is_proxy,
+            &m.is_proxy,
+            "proxy_mask",
+            marks.proxy_mask,
+        ),
+        (
+            "proxy_epid",
+            marks.proxy_epid,
+            &m.proxy_epid,
+            "proxy_mask",
+            marks.proxy_mask,
+        ),
+        (
+            "is_proxy",
+            marks.is_proxy,
+            &m.is_proxy,
+            "proxy_noid_mask",
+            marks.proxy_noid_mask,
+        ),
+    ];
+    for (name, v, slot, mask_name, mask) in under {
+        if v & !mask != 0 {
+            ck.errors.push(at(
+                slot,
+                Problem::Invalid(format!(
+                    "{name} {v:#x} has bits outside {mask_name} {mask:#x}, so rules matching it could never match"
+                )),
+            ));
+        }
+    }
     let magic = [
         ("to_proxy", marks.to_proxy, &m.to_proxy),
         ("is_proxy", marks.is_proxy, &m.is_proxy),

@@ -1,0 +1,6 @@
+//! Integration tests, one module per concern, built as a single test binary.
+
+mod cli;
+mod common;
+mod kernel;
+mod render;
