@@ -277,27 +277,35 @@ fn toml_problem(message: &str) -> Problem {
     Problem::Toml(message.to_string())
 }
 
-/// Reads and merges the given files in order; with none, the embedded default config.
-pub fn load(paths: &[impl AsRef<Path>]) -> Result<RawConfig, Error> {
+/// Reads the given files in order; with none, the embedded default config.
+pub fn read(paths: &[impl AsRef<Path>]) -> Result<Vec<Source>, Error> {
     if paths.is_empty() {
-        let source = Source {
+        return Ok(vec![Source {
             name: DEFAULT_CONFIG_NAME.into(),
             text: DEFAULT_CONFIG.into(),
-        };
-        return parse(&source).map_err(|e| Error::Config(vec![e]));
+        }]);
     }
+    paths
+        .iter()
+        .map(|path| {
+            let path = path.as_ref();
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            Ok(Source {
+                name: path.display().to_string().into(),
+                text: text.into(),
+            })
+        })
+        .collect()
+}
+
+/// Parses and merges sources in order, later keys winning.
+pub fn merge(sources: &[Source]) -> Result<RawConfig, Error> {
     let mut merged = RawConfig::default();
-    for path in paths {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let source = Source {
-            name: path.display().to_string().into(),
-            text: text.into(),
-        };
-        merged.merge(parse(&source).map_err(|e| Error::Config(vec![e]))?);
+    for source in sources {
+        merged.merge(parse(source).map_err(|e| Error::Config(vec![e]))?);
     }
     Ok(merged)
 }

@@ -82,10 +82,16 @@ impl Problem {
     }
 }
 
-/// The closest candidate by edit distance, if it is close enough to be a typo.
+/// The closest candidate by edit distance, if it is close enough to be a typo. Version-like
+/// words (`1.12`) get none: a near version number is a different release, not a typo.
 pub fn suggest<'a>(word: &str, candidates: &'a [String]) -> Option<&'a str> {
+    if word.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
     candidates
         .iter()
+        // Short words are only typos of words as long: `tpc` is `tcp`, `sctp` is not.
+        .filter(|c| word.len() >= 5 || word.len() == c.len())
         .map(|c| (strsim::damerau_levenshtein(word, c), c))
         .filter(|(d, c)| *d <= 2.max(c.len() / 4))
         .min_by_key(|(d, _)| *d)
@@ -249,5 +255,9 @@ mod tests {
         );
         assert_eq!(suggest("alloc_cdir", &keys), Some("alloc_cidr"));
         assert_eq!(suggest("zebra", &keys), None);
+        assert_eq!(suggest("1.12", &["1.11".to_string()]), None);
+        let protocols = ["tcp".to_string(), "udp".to_string()];
+        assert_eq!(suggest("tpc", &protocols), Some("tcp"));
+        assert_eq!(suggest("sctp", &protocols), None);
     }
 }

@@ -24,11 +24,19 @@ pub use net::Family;
 
 /// Loads, merges and validates the config files (none: the embedded default).
 pub fn load_spec(paths: &[impl AsRef<Path>]) -> Result<spec::NodeSpec, Error> {
-    spec::validate(&config::load(paths)?)
+    spec::validate(&config::merge(&config::read(paths)?)?)
 }
 
 /// The iptables-restore document for `family` from the given config files.
 pub fn render_configs(paths: &[impl AsRef<Path>], family: Family) -> Result<String, Error> {
-    let spec = load_spec(paths)?;
-    render::restore_document(&cilium::build(&spec, family)?)
+    render_spec(&load_spec(paths)?, family)
+}
+
+/// The iptables-restore document for `family` from config texts already in memory.
+pub fn render_sources(sources: &[error::Source], family: Family) -> Result<String, Error> {
+    render_spec(&spec::validate(&config::merge(sources)?)?, family)
+}
+
+fn render_spec(spec: &spec::NodeSpec, family: Family) -> Result<String, Error> {
+    render::restore_document(&cilium::build(spec, family)?)
 }

@@ -2,5 +2,6 @@
 
 mod cli;
 mod common;
+mod errors;
 mod kernel;
 mod render;
