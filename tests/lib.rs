@@ -2,6 +2,8 @@
 
 mod cli;
 mod common;
+mod determinism;
 mod errors;
 mod kernel;
+mod properties;
 mod render;

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use cilium_ipt::Family;
 
-use crate::common::{self, cases, path, render, without_comments};
+use crate::common::{self, cases, check_structure, path, render, without_comments};
 
 #[test]
 fn default_matches_reference_seed_byte_for_byte() {
@@ -55,59 +55,6 @@ fn tproxy_marks_match_ciliums_own_examples() {
         "{doc}"
     );
     assert!(!doc.contains("-p tcp -m mark --mark 0x3920200"), "udp only");
-}
-
-/// Checks the structure of a document: one header and COMMIT per table, every chain declared
-/// once before its rules, every jump to a declared chain, every feeder pointing at its chain.
-fn check_structure(name: &str, doc: &str) {
-    let mut table: Option<String> = None;
-    let mut declared: BTreeSet<String> = BTreeSet::new();
-    let mut jumps: Vec<String> = Vec::new();
-    let mut tables = BTreeSet::new();
-    for line in doc.lines().filter(|l| !l.starts_with('#')) {
-        if let Some(t) = line.strip_prefix('*') {
-            assert!(table.is_none(), "{name}: table {t} opened inside another");
-            assert!(tables.insert(t.to_string()), "{name}: table {t} twice");
-            table = Some(t.to_string());
-            declared.clear();
-            jumps.clear();
-        } else if line == "COMMIT" {
-            for j in &jumps {
-                assert!(declared.contains(j), "{name}: jump to undeclared chain {j}");
-            }
-            table = None;
-        } else if let Some(decl) = line.strip_prefix(':') {
-            let chain = decl.split(' ').next().unwrap();
-            assert!(
-                declared.insert(chain.to_string()),
-                "{name}: {chain} declared twice"
-            );
-        } else if let Some(rule) = line.strip_prefix("-A ") {
-            assert!(table.is_some(), "{name}: rule outside a table: {line}");
-            let chain = rule.split(' ').next().unwrap();
-            assert!(
-                declared.contains(chain),
-                "{name}: rule in undeclared chain: {line}"
-            );
-            let target = rule
-                .split(" -j ")
-                .nth(1)
-                .unwrap()
-                .split(' ')
-                .next()
-                .unwrap();
-            if target.starts_with("CILIUM_") {
-                jumps.push(target.to_string());
-                assert!(
-                    rule.contains(&format!("--comment \"cilium-feeder: {target}\"")),
-                    "{name}: feeder without its comment: {line}"
-                );
-            }
-        } else {
-            panic!("{name}: unexpected line {line:?}");
-        }
-    }
-    assert!(table.is_none(), "{name}: last table has no COMMIT");
 }
 
 #[test]
