@@ -171,32 +171,31 @@ impl Chains {
                 .comment(c("cilium: host->any mark as from host")?),
         ];
 
-        let forward = vec![
-            Rule::new(Target::Accept)
-                .out_if(&dev.host)
-                .comment(Comment::new(format!(
-                    "cilium: any->cluster on {} forward accept",
-                    dev.host
-                ))?),
-            Rule::new(Target::Accept)
-                .in_if(&dev.host)
-                .comment(Comment::new(format!(
-                    "cilium: cluster->any on {} forward accept (nodeport)",
-                    dev.host
-                ))?),
-            Rule::new(Target::Accept)
-                .in_if(&dev.endpoints)
-                .comment(Comment::new(format!(
-                    "cilium: cluster->any on {} forward accept",
-                    dev.endpoints
-                ))?),
-            Rule::new(Target::Accept)
-                .in_if(&dev.net)
-                .comment(Comment::new(format!(
-                    "cilium: cluster->any on {} forward accept (nodeport)",
-                    dev.net
-                ))?),
-        ];
+        // Accept forwarded traffic on Cilium's devices (installForwardChainRules).
+        let mut forward = Vec::new();
+        for (outgoing, device, text) in [
+            (true, &dev.host, "any->cluster on {} forward accept"),
+            (
+                false,
+                &dev.host,
+                "cluster->any on {} forward accept (nodeport)",
+            ),
+            (false, &dev.endpoints, "cluster->any on {} forward accept"),
+            (
+                false,
+                &dev.net,
+                "cluster->any on {} forward accept (nodeport)",
+            ),
+        ] {
+            let rule = Rule::new(Target::Accept);
+            let rule = if outgoing {
+                rule.out_if(device)
+            } else {
+                rule.in_if(device)
+            };
+            let why = format!("cilium: {}", text.replace("{}", device.as_str()));
+            forward.push(rule.comment(Comment::new(why)?));
+        }
 
         Ok(Chains {
             pre_raw,

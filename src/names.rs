@@ -73,72 +73,48 @@ impl fmt::Display for IfName {
     }
 }
 
-/// An iptables chain name (at most 28 bytes).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ChainName(String);
+/// A name that is one bare token: letters, digits, `_`, `-`, `.`, within a byte limit.
+macro_rules! token_name {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $max:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(String);
 
-impl ChainName {
-    pub fn new(text: &str) -> Result<ChainName, Problem> {
-        check_token("chain name", text, CHAIN_MAX)?;
-        Ok(ChainName(text.to_string()))
-    }
+        impl $name {
+            pub fn new(text: &str) -> Result<$name, Problem> {
+                check_token($what, text, $max)?;
+                Ok($name(text.to_string()))
+            }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
 }
 
-impl fmt::Display for ChainName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// An ipset name (at most 31 bytes).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct SetName(String);
-
-impl SetName {
-    pub fn new(text: &str) -> Result<SetName, Problem> {
-        check_token("ipset name", text, SET_MAX)?;
-        Ok(SetName(text.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for SetName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A proxy listener's name as Cilium uses it in the TPROXY comment (`cilium-dns-egress`).
-/// Kept to a plain charset so the comment it lands in stays one readable token.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ProxyName(String);
+token_name!(
+    /// An iptables chain name (at most 28 bytes).
+    ChainName, "chain name", CHAIN_MAX
+);
+token_name!(
+    /// An ipset name (at most 31 bytes).
+    SetName, "ipset name", SET_MAX
+);
+token_name!(
+    /// A proxy listener's name as Cilium uses it in the TPROXY comment (`cilium-dns-egress`),
+    /// kept to a plain charset so the comment it lands in stays one readable token.
+    ProxyName, "proxy name", PROXY_NAME_MAX
+);
 
 /// Leaves room for "cilium: TPROXY to host " and " proxy" inside the 255-byte comment.
 pub const PROXY_NAME_MAX: usize = COMMENT_MAX - "cilium: TPROXY to host  proxy".len();
-
-impl ProxyName {
-    pub fn new(text: &str) -> Result<ProxyName, Problem> {
-        check_token("proxy name", text, PROXY_NAME_MAX)?;
-        Ok(ProxyName(text.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ProxyName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Letters, digits, `_`, `-`, `.`; not starting with `-`; 1..=max bytes.
 fn check_token(what: &'static str, text: &str, max: usize) -> Result<(), Problem> {
