@@ -2,7 +2,8 @@
 //! Exit codes: 0 success, 2 usage or input error (nothing written).
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -12,8 +13,9 @@ use crate::output;
 
 const AFTER_HELP: &str = "\
 Exit codes:
-  0  success
-  2  usage or config error; nothing is written";
+  0  success (diff: in sync)
+  1  diff: drift found
+  2  usage, config or input error; nothing is written";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -46,6 +48,70 @@ Exit codes:
   0  success
   2  usage or config error; nothing is written")]
     Render(RenderArgs),
+
+    /// Compare the live rules (iptables-save output) with the config's; exit 1 on drift.
+    ///
+    /// Only what Cilium owns is compared: the CILIUM_* chains of every table, OLD_CILIUM_*
+    /// chains left by an agent upgrade, and the feeder rules that jump into them from builtin
+    /// chains. Foreign rules and chains (KUBE-*, DOCKER, your own) are never drift.
+    #[command(after_help = "\
+Examples:
+  iptables-save | cilium-ipt diff node.toml
+  ip6tables-save | cilium-ipt diff node.toml --family ipv6 --format json
+  cilium-ipt diff node.toml --live saved-rules.v4
+
+Exit codes:
+  0  in sync
+  1  drift found
+  2  usage, config or input error")]
+    Diff(DiffArgs),
+
+    /// Print an iptables-restore --noflush document that repairs the drift and nothing else.
+    ///
+    /// It rebuilds only the owned chains that differ, inserts missing feeders at the top of
+    /// their builtin chain (as Cilium does), deletes duplicated or stale feeders, and removes
+    /// stale Cilium chains. It never declares a builtin chain, so policies stay as they are.
+    /// In sync, it prints a single comment line. Compute it from the live state each time.
+    #[command(after_help = "\
+Examples:
+  iptables-save | cilium-ipt reconcile node.toml | iptables-restore --noflush
+  ip6tables-save | cilium-ipt reconcile node.toml -f ipv6 | ip6tables-restore --noflush
+
+Exit codes:
+  0  success (a repair document or the in-sync comment was printed)
+  2  usage, config or input error; nothing is written")]
+    Reconcile(LiveArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LiveArgs {
+    /// Config files, merged in order (later keys win); none: the embedded default.
+    #[arg(value_name = "CONFIG")]
+    pub configs: Vec<PathBuf>,
+
+    /// Address family of the live rules: ipv4 (iptables-save) or ipv6 (ip6tables-save).
+    #[arg(long, short = 'f', value_enum, default_value_t = FamilyArg::Ipv4)]
+    pub family: FamilyArg,
+
+    /// Read iptables-save output from FILE instead of stdin (`-` is stdin).
+    #[arg(long, value_name = "FILE", default_value = "-")]
+    pub live: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+
+    /// Output format: `human` (per-chain unified diff) or `json`.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -95,7 +161,7 @@ where
         }
     };
     match execute(cli.command) {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             report(&e);
             2
@@ -103,17 +169,56 @@ where
     }
 }
 
-fn execute(command: Command) -> Result<(), Error> {
+fn stdout(text: &str) -> Result<(), Error> {
+    output::write_stdout(text).map_err(|source| Error::Write {
+        path: "<stdout>".into(),
+        source,
+    })
+}
+
+/// Reads the live iptables-save text from `--live` (or stdin for `-`).
+fn read_live(path: &Path) -> Result<(String, String), Error> {
+    let read_err = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(read_err)?;
+        Ok(("<stdin>".to_string(), text))
+    } else {
+        let text = std::fs::read_to_string(path).map_err(read_err)?;
+        Ok((path.display().to_string(), text))
+    }
+}
+
+fn execute(command: Command) -> Result<i32, Error> {
     match command {
         Command::Render(args) => {
             let text = crate::render_configs(&args.configs, args.family.into())?;
             match &args.output {
-                Some(path) => output::write_file(path, &text),
-                None => output::write_stdout(&text).map_err(|source| Error::Write {
-                    path: "<stdout>".into(),
-                    source,
-                }),
+                Some(path) => output::write_file(path, &text)?,
+                None => stdout(&text)?,
             }
+            Ok(0)
+        }
+        Command::Diff(DiffArgs { live: args, format }) => {
+            let (name, live) = read_live(&args.live)?;
+            let report = crate::diff_live(&args.configs, args.family.into(), &name, &live)?;
+            stdout(&match format {
+                Format::Human => report.human(),
+                Format::Json => report.json(),
+            })?;
+            Ok(if report.in_sync() { 0 } else { 1 })
+        }
+        Command::Reconcile(args) => {
+            let (name, live) = read_live(&args.live)?;
+            let family = args.family.into();
+            let report = crate::diff_live(&args.configs, family, &name, &live)?;
+            stdout(&crate::render::noflush_document(family, &report.plans)?)?;
+            Ok(0)
         }
     }
 }

@@ -194,6 +194,11 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot parse iptables-save output from {name}: {source}")]
+    Save {
+        name: String,
+        source: crate::save::SaveError,
+    },
     #[error("cannot render the document: {0}")]
     Template(#[from] askama::Error),
     /// A value passed validation but still could not become a rule: a bug, reported as such.

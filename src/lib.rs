@@ -2,11 +2,14 @@
 //!
 //! Data flows one way: TOML files → `config` (raw, located values) → `spec` (validated node) →
 //! `cilium` (the rule set as typed data, `rules`) → `render` (the iptables-restore text).
-//! `cli` is the command line over that pipeline; `main.rs` only calls `cli::run`.
+//! For drift, `save` reads iptables-save output into the same canonical rule spelling, `diff`
+//! compares it with the rendered rule set and plans the repair, and `render` lays the plan out
+//! as a `--noflush` document. `cli` is the command line; `main.rs` only calls `cli::run`.
 
 pub mod cilium;
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod error;
 pub mod marks;
 pub mod names;
@@ -15,6 +18,7 @@ pub mod output;
 pub mod release;
 pub mod render;
 pub mod rules;
+pub mod save;
 pub mod spec;
 
 use std::path::Path;
@@ -39,4 +43,19 @@ pub fn render_sources(sources: &[error::Source], family: Family) -> Result<Strin
 
 fn render_spec(spec: &spec::NodeSpec, family: Family) -> Result<String, Error> {
     render::restore_document(&cilium::build(spec, family)?)
+}
+
+/// Compares the config's rule set with a live iptables-save dump.
+pub fn diff_live(
+    paths: &[impl AsRef<Path>],
+    family: Family,
+    live_name: &str,
+    live: &str,
+) -> Result<diff::Report, Error> {
+    let desired = cilium::build(&load_spec(paths)?, family)?;
+    let dump = save::parse(live).map_err(|source| Error::Save {
+        name: live_name.to_string(),
+        source,
+    })?;
+    Ok(diff::diff(&desired, &dump))
 }

@@ -1,9 +1,10 @@
-//! Lays a `RuleSet` out as an iptables-restore document through the Askama template
-//! `templates/restore.txt`, which holds layout only: table headers, chain declarations, one
-//! `-A` line per rule (the rule's canonical spelling from `rules`), one COMMIT per table.
+//! Lays documents out through Askama templates, which hold layout only: `restore.txt` for a full
+//! `RuleSet` (table headers, chain declarations, one `-A` line per rule in the canonical spelling
+//! from `rules`, one COMMIT per table) and `noflush.txt` for a drift repair plan from `diff`.
 
 use askama::Template;
 
+use crate::diff::TablePlan;
 use crate::error::Error;
 use crate::net::Family;
 use crate::rules::{RuleSet, TableRules};
@@ -22,13 +23,43 @@ pub fn restore_document(rules: &RuleSet) -> Result<String, Error> {
     let doc = RestoreDocument {
         version: env!("CARGO_PKG_VERSION"),
         family: rules.family,
-        loader: match rules.family {
-            Family::Ipv4 => "iptables-restore",
-            Family::Ipv6 => "ip6tables-restore",
-        },
+        loader: loader(rules.family),
         tables: &rules.tables,
     };
     // Askama drops the template file's final newline; the document must end with one.
+    let mut text = doc.render()?;
+    text.push('\n');
+    Ok(text)
+}
+
+fn loader(family: Family) -> &'static str {
+    match family {
+        Family::Ipv4 => "iptables-restore",
+        Family::Ipv6 => "ip6tables-restore",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "noflush.txt", escape = "none")]
+struct NoflushDocument<'a> {
+    version: &'a str,
+    family: Family,
+    loader: &'a str,
+    plans: &'a [TablePlan],
+}
+
+/// The `--noflush` repair document: only owned chains and feeders, never a builtin policy.
+/// With nothing to repair it is a single comment line.
+pub fn noflush_document(family: Family, plans: &[TablePlan]) -> Result<String, Error> {
+    if plans.is_empty() {
+        return Ok("# cilium-ipt: in sync, nothing to repair\n".to_string());
+    }
+    let doc = NoflushDocument {
+        version: env!("CARGO_PKG_VERSION"),
+        family,
+        loader: loader(family),
+        plans,
+    };
     let mut text = doc.render()?;
     text.push('\n');
     Ok(text)
