@@ -176,3 +176,134 @@ fn many_proxies_round_trip_on_both_backends() {
         assert_round_trip("many_proxies", &doc, Family::Ipv4, backend);
     }
 }
+
+/// Ways to break Cilium's rules with ordinary iptables commands (`$IPT` is the backend's tool).
+const BREAKAGES: &[(&str, &str)] = &[
+    (
+        "delete a rule",
+        "$IPT -t raw -D CILIUM_PRE_raw -m mark --mark 0x200/0xf00 -m comment --comment 'cilium: NOTRACK for proxy traffic' -j CT --notrack",
+    ),
+    ("flush a chain", "$IPT -t mangle -F CILIUM_PRE_mangle"),
+    (
+        "remove a chain and its feeder",
+        "$IPT -D FORWARD -m comment --comment 'cilium-feeder: CILIUM_FORWARD' -j CILIUM_FORWARD; $IPT -F CILIUM_FORWARD; $IPT -X CILIUM_FORWARD",
+    ),
+    (
+        "add a rule",
+        "$IPT -I CILIUM_INPUT 1 -s 203.0.113.7/32 -j ACCEPT",
+    ),
+    (
+        "reorder rules",
+        "$IPT -t raw -A CILIUM_OUTPUT_raw -d 10.197.64.0/18 -m comment --comment 'cilium: NOTRACK for pod traffic' -j CT --notrack; $IPT -t raw -D CILIUM_OUTPUT_raw 1",
+    ),
+    (
+        "duplicate a feeder",
+        "$IPT -A INPUT -m comment --comment 'cilium-feeder: CILIUM_INPUT' -j CILIUM_INPUT",
+    ),
+    (
+        "delete a feeder",
+        "$IPT -t nat -D POSTROUTING -m comment --comment 'cilium-feeder: CILIUM_POST_nat' -j CILIUM_POST_nat",
+    ),
+    (
+        "half-done agent upgrade",
+        "$IPT -E CILIUM_INPUT OLD_CILIUM_INPUT; $IPT -t raw -E CILIUM_PRE_raw OLD_CILIUM_PRE_raw",
+    ),
+    (
+        "everything at once",
+        "$IPT -t mangle -F CILIUM_PRE_mangle; $IPT -A INPUT -m comment --comment 'cilium-feeder: CILIUM_INPUT' -j CILIUM_INPUT; $IPT -E CILIUM_OUTPUT OLD_CILIUM_OUTPUT; $IPT -t nat -I CILIUM_POST_nat 2 -j RETURN",
+    ),
+];
+
+const IPV6_BREAKAGES: &[(&str, &str)] = &[
+    ("flush a chain", "$IPT -t mangle -F CILIUM_PRE_mangle"),
+    (
+        "duplicate a feeder",
+        "$IPT -t nat -A POSTROUTING -m comment --comment 'cilium-feeder: CILIUM_POST_nat' -j CILIUM_POST_nat",
+    ),
+];
+
+/// Loads a kube-proxy node with Cilium's rules, breaks them, repairs them with
+/// `iptables-save | cilium-ipt reconcile | iptables-restore --noflush`, and checks the result.
+fn repair(backend: &str, family: Family, breakage: &str, commands: &str) {
+    let (tool, set, inet, fixture, config) = match family {
+        Family::Ipv4 => (
+            "iptables",
+            "cilium_node_set_v4",
+            "inet",
+            "intact.v4",
+            String::new(),
+        ),
+        Family::Ipv6 => (
+            "ip6tables",
+            "cilium_node_set_v6",
+            "inet6",
+            "intact.v6",
+            format!(
+                "{} --family ipv6",
+                common::path("examples/ipv6-node.toml").display()
+            ),
+        ),
+    };
+    let ipt = format!("{tool}-{backend}");
+    let bin = assert_cmd::cargo::cargo_bin("cilium-ipt");
+    let bin = bin.display();
+    let live = common::path(&format!("tests/fixtures/live/nft/{fixture}"));
+    let foreign = format!("{ipt}-save | grep -v -e CILIUM -e '^#'");
+    let script = format!(
+        "IPT={ipt}
+ipset create {set} hash:ip family {inet}
+{ipt}-restore < {live}
+echo '### foreign before'; {foreign}
+{commands}
+{ipt}-save | {bin} diff {config} > /dev/null && {{ echo 'breakage made no drift'; exit 1; }}
+{ipt}-save | {bin} reconcile {config} | {ipt}-restore --noflush
+echo '### diff after'; {ipt}-save | {bin} diff {config}
+echo '### reconcile after'; {ipt}-save | {bin} reconcile {config}
+echo '### foreign after'; {foreign}
+",
+        live = live.display()
+    );
+    let out = in_namespace(&script, "");
+    let section = |name: &str| {
+        out.split(&format!("### {name}\n"))
+            .nth(1)
+            .and_then(|s| s.split("### ").next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let what = format!("{backend} {family} {breakage}");
+    assert!(
+        section("diff after").starts_with("in sync"),
+        "{what}: {out}"
+    );
+    assert_eq!(
+        section("reconcile after"),
+        "# cilium-ipt: in sync, nothing to repair\n",
+        "{what}: a second reconcile must change nothing"
+    );
+    let before = section("foreign before");
+    assert!(
+        before.lines().filter(|l| l.starts_with("-A KUBE")).count() > 1000,
+        "{what}"
+    );
+    assert_eq!(
+        section("foreign after"),
+        before,
+        "{what}: foreign rules changed"
+    );
+}
+
+#[test]
+fn reconcile_repairs_every_breakage_and_leaves_foreign_rules_alone() {
+    if !kernel_tests_enabled("reconcile_repairs_every_breakage_and_leaves_foreign_rules_alone") {
+        return;
+    }
+    for backend in BACKENDS {
+        for (breakage, commands) in BREAKAGES {
+            repair(backend, Family::Ipv4, breakage, commands);
+        }
+        for (breakage, commands) in IPV6_BREAKAGES {
+            repair(backend, Family::Ipv6, breakage, commands);
+        }
+    }
+}

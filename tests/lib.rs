@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod determinism;
+mod drift;
 mod errors;
 mod kernel;
 mod properties;
