@@ -4,6 +4,7 @@
 //! is brought to the canonical spelling `rules` renders (`canonical`), so a rendered rule and
 //! the same rule read back compare equal as plain strings.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use crate::names::Comment;
@@ -56,7 +57,9 @@ impl DumpChain {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DumpRule {
-    /// The rule after `-A CHAIN `, in canonical spelling.
+    /// The rule after `-A CHAIN `: in canonical spelling in builtin chains and Cilium's own
+    /// chains; as printed elsewhere (nothing compares foreign chains, and a kube-proxy node has
+    /// a hundred thousand of their rules).
     pub spec: String,
     /// Where it was read.
     pub line: usize,
@@ -89,6 +92,8 @@ impl DumpRule {
 pub fn parse(text: &str) -> Result<Dump, SaveError> {
     let mut dump = Dump::default();
     let mut open: Option<(DumpTable, usize)> = None;
+    // Chain name -> index in the open table: a kube-proxy nat table has thousands of chains.
+    let mut chains_at: HashMap<String, usize> = HashMap::new();
     for (index, raw) in text.lines().enumerate() {
         let line_no = index + 1;
         let err = |message: String| SaveError {
@@ -114,6 +119,7 @@ pub fn parse(text: &str) -> Result<Dump, SaveError> {
                     "table `{name}` appears twice (two saves concatenated?)"
                 )));
             }
+            chains_at.clear();
             open = Some((
                 DumpTable {
                     name: name.to_string(),
@@ -144,7 +150,10 @@ pub fn parse(text: &str) -> Result<Dump, SaveError> {
                 parse_counters(counters)
                     .ok_or_else(|| err(format!("bad counters `{counters}`")))?;
             }
-            if table.chain(name).is_some() {
+            if chains_at
+                .insert(name.to_string(), table.chains.len())
+                .is_some()
+            {
                 return Err(err(format!(
                     "chain `{name}` is declared twice in table `{}`",
                     table.name
@@ -173,12 +182,18 @@ pub fn parse(text: &str) -> Result<Dump, SaveError> {
                 )));
             };
             let (chain, spec) = rule.split_once(' ').unwrap_or((rule, ""));
-            let spec = canonical(spec).map_err(&err)?;
-            let table_name = table.name.clone();
-            let Some(chain) = table.chains.iter_mut().find(|c| c.name == chain) else {
+            let Some(&at) = chains_at.get(chain) else {
                 return Err(err(format!(
-                    "rule for chain `{chain}`, which table `{table_name}` does not declare"
+                    "rule for chain `{chain}`, which table `{}` does not declare",
+                    table.name
                 )));
+            };
+            let chain = &mut table.chains[at];
+            let spec = if chain.is_builtin() || crate::diff::owned(&chain.name) {
+                canonical(spec).map_err(&err)?
+            } else {
+                check_quotes(spec).map_err(&err)?;
+                spec.to_string()
             };
             chain.rules.push(DumpRule {
                 spec,
@@ -193,6 +208,24 @@ pub fn parse(text: &str) -> Result<Dump, SaveError> {
         });
     }
     Ok(dump)
+}
+
+/// The one syntax check a foreign rule gets: its quotes are closed.
+fn check_quotes(spec: &str) -> Result<(), String> {
+    let mut quoted = false;
+    let mut escaped = false;
+    for c in spec.chars() {
+        match (quoted, escaped, c) {
+            (true, true, _) => escaped = false,
+            (true, false, '\\') => escaped = true,
+            (_, _, '"') => quoted = !quoted,
+            _ => {}
+        }
+    }
+    if quoted {
+        return Err("unterminated quoted string".to_string());
+    }
+    Ok(())
 }
 
 fn parse_counters(text: &str) -> Option<(u64, u64)> {

@@ -52,7 +52,9 @@ fn kinds(findings: &[Value]) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn k(table: &str, chain: &str, kind: &str) -> (String, String, String) {
+type Expected = (String, String, String);
+
+fn k(table: &str, chain: &str, kind: &str) -> Expected {
     (table.into(), chain.into(), kind.into())
 }
 
@@ -72,7 +74,7 @@ fn intact_dumps_are_in_sync() {
 
 #[test]
 fn each_breakage_is_reported_as_what_it_is() {
-    let cases: Vec<(&str, Vec<(String, String, String)>)> = vec![
+    let cases: Vec<(&str, Vec<Expected>)> = vec![
         (
             "missing-rule.v4",
             vec![k("raw", "CILIUM_PRE_raw", "missing_rule")],
