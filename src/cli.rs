@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::error::Error;
+use crate::explain_mark::MarkArg;
 use crate::net::Family;
 use crate::output;
 
@@ -81,6 +82,72 @@ Exit codes:
   0  success (a repair document or the in-sync comment was printed)
   2  usage, config or input error; nothing is written")]
     Reconcile(LiveArgs),
+
+    /// Print the TPROXY policy routing (`ip rule` + `ip route`) as an `ip -batch` document.
+    ///
+    /// TPROXY only redirects a packet to the proxy's socket if routing then delivers it
+    /// locally: packets with the to-proxy mark are looked up in Cilium's proxy table (2004 by
+    /// default), whose one route is `local 0.0.0.0/0 dev lo`. Safe to apply repeatedly.
+    #[command(after_help = "\
+Examples:
+  cilium-ipt routes node.toml | ip -batch -
+  cilium-ipt routes node.toml --family ipv6 | ip -6 -batch -")]
+    Routes(FamilyArgs),
+
+    /// Print the node ipsets the masquerade rules match, as an `ipset restore` document.
+    ///
+    /// Load it before the rules that name the sets. The update is atomic (a temporary set is
+    /// filled and swapped in) and safe to apply repeatedly. Without --family, every family the
+    /// config describes gets its set.
+    #[command(after_help = "\
+Order on a node:
+  cilium-ipt ipset node.toml | ipset restore
+  cilium-ipt render node.toml | iptables-restore
+  cilium-ipt routes node.toml | ip -batch -")]
+    Ipset(IpsetArgs),
+
+    /// Decode a packet mark the way Cilium means it: VALUE or VALUE/MASK, hex or decimal.
+    ///
+    /// With config files, a to-proxy port is matched to the proxy that listens on it.
+    #[command(after_help = "\
+Examples:
+  cilium-ipt explain-mark 0x779b0200          # to-proxy, port 39799
+  cilium-ipt explain-mark 0xa00/0xe00
+  cilium-ipt explain-mark 0x779b0200 node.toml")]
+    ExplainMark(ExplainMarkArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FamilyArgs {
+    /// Config files, merged in order (later keys win); none: the embedded default.
+    #[arg(value_name = "CONFIG")]
+    pub configs: Vec<PathBuf>,
+
+    /// Address family.
+    #[arg(long, short = 'f', value_enum, default_value_t = FamilyArg::Ipv4)]
+    pub family: FamilyArg,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct IpsetArgs {
+    /// Config files, merged in order (later keys win); none: the embedded default.
+    #[arg(value_name = "CONFIG")]
+    pub configs: Vec<PathBuf>,
+
+    /// Only this family's set (default: every family the config describes).
+    #[arg(long, short = 'f', value_enum)]
+    pub family: Option<FamilyArg>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainMarkArgs {
+    /// The mark, e.g. 0x779b0200 or 0x200/0xf00.
+    #[arg(value_name = "VALUE[/MASK]")]
+    pub mark: String,
+
+    /// Config files whose marks and proxies to decode with (default: Cilium's marks).
+    #[arg(value_name = "CONFIG")]
+    pub configs: Vec<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -212,6 +279,28 @@ fn execute(command: Command) -> Result<i32, Error> {
                 Format::Json => report.json(),
             })?;
             Ok(if report.in_sync() { 0 } else { 1 })
+        }
+        Command::Routes(args) => {
+            let spec = crate::load_spec(&args.configs)?;
+            stdout(&crate::routes::routes_document(&spec, args.family.into())?)?;
+            Ok(0)
+        }
+        Command::Ipset(args) => {
+            let spec = crate::load_spec(&args.configs)?;
+            let families: Vec<Family> = args.family.map(Family::from).into_iter().collect();
+            stdout(&crate::ipset::ipset_document(&spec, &families)?)?;
+            Ok(0)
+        }
+        Command::ExplainMark(args) => {
+            let mark: MarkArg = args.mark.parse().map_err(Error::Argument)?;
+            let (marks, proxies) = if args.configs.is_empty() {
+                (crate::marks::Marks::default(), Vec::new())
+            } else {
+                let spec = crate::load_spec(&args.configs)?;
+                (spec.marks, spec.proxies)
+            };
+            stdout(&crate::explain_mark::explain(mark, &marks, &proxies))?;
+            Ok(0)
         }
         Command::Reconcile(args) => {
             let (name, live) = read_live(&args.live)?;

@@ -50,9 +50,7 @@ pub enum Problem {
         text: String,
         why: String,
     },
-    #[error(
-        "`{text}` is not a mark: write a number such as 0x200 (a TOML hex integer) or \"0x200\""
-    )]
+    #[error("`{text}` is not a mark: write a number such as 0x200 or 512")]
     BadMark { text: String },
     #[error("{what} `{text}` is already used at {first}")]
     Duplicate {
@@ -194,6 +192,9 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A command-line value that is not what the command takes.
+    #[error("{0}")]
+    Argument(Problem),
     #[error("cannot parse iptables-save output from {name}: {source}")]
     Save {
         name: String,

@@ -37,6 +37,8 @@ fn missing_prerequisite() -> Option<String> {
     }
     for tool in [
         "unshare",
+        "ip",
+        "python3",
         "ipset",
         "iptables-nft-restore",
         "iptables-legacy-restore",

@@ -2,6 +2,7 @@
 
 mod cli;
 mod common;
+mod datapath;
 mod determinism;
 mod drift;
 mod errors;
