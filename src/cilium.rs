@@ -55,7 +55,11 @@ pub fn build(spec: &NodeSpec, family: Family) -> Result<RuleSet, Error> {
 /// `-m comment --comment "cilium-feeder: CHAIN" -j CHAIN` (feederDescription in iptables.go).
 fn feeder(chain: &str) -> Result<Rule, Problem> {
     Ok(Rule::new(Target::Jump(ChainName::new(chain)?))
-        .comment(Comment::new(format!("cilium-feeder: {chain}"))?))
+        .comment(Comment::new(format!("cilium-feeder: {chain}"))?)
+        .because(
+            format!("sends this hook's packets through {chain} first (the agent prepends it)"),
+            &["cilium"],
+        ))
 }
 
 /// The contents of Cilium's own chains for one family.
@@ -100,15 +104,31 @@ impl Chains {
             && let Some(nrc) = fam.native_routing_cidr
         {
             let why = c("cilium: NOTRACK for pod traffic")?;
-            pod_notrack.push(Rule::new(Target::Notrack).dst(nrc).comment(why.clone()));
-            pod_notrack.push(Rule::new(Target::Notrack).src(nrc).comment(why));
+            let because = "pod traffic in the native-routing CIDR skips conntrack";
+            let keys = &[
+                "ipv4.native_routing_cidr",
+                "datapath.install_no_conntrack_rules",
+                "datapath.routing_mode",
+            ];
+            let rule = Rule::new(Target::Notrack);
+            pod_notrack.push(
+                rule.clone()
+                    .dst(nrc)
+                    .comment(why.clone())
+                    .because(because, keys),
+            );
+            pod_notrack.push(rule.src(nrc).comment(why).because(because, keys));
         }
 
         let mut pre_raw = pod_notrack.clone();
         pre_raw.push(
             Rule::new(Target::Notrack)
                 .mark(Mark::new(m.to_proxy, m.host_mask))
-                .comment(c("cilium: NOTRACK for proxy traffic")?),
+                .comment(c("cilium: NOTRACK for proxy traffic")?)
+                .because(
+                    "traffic the BPF programs marked for a proxy skips conntrack",
+                    &["marks.to_proxy", "marks.host_mask"],
+                ),
         );
 
         // Proxy return traffic; the IPv6 block lists cilium_host before the endpoints.
@@ -122,7 +142,16 @@ impl Chains {
                 Rule::new(Target::Notrack)
                     .out_if(d)
                     .mark(Mark::new(m.is_proxy, m.proxy_noid_mask))
-                    .comment(c("cilium: NOTRACK for proxy return traffic")?),
+                    .comment(c("cilium: NOTRACK for proxy return traffic")?)
+                    .because(
+                        format!("proxy replies towards pods via {d} skip conntrack"),
+                        &[
+                            "devices.endpoints",
+                            "devices.host",
+                            "marks.is_proxy",
+                            "marks.proxy_noid_mask",
+                        ],
+                    ),
             );
         }
 
@@ -131,7 +160,11 @@ impl Chains {
                 .with(Match::SocketTransparent)
                 .comment(c(
                     "cilium: any->pod redirect proxied traffic to host proxy",
-                )?),
+                )?)
+                .because(
+                    "packets of connections a transparent proxy socket owns get the to-proxy mark, so policy routing delivers them locally",
+                    &["marks.to_proxy"],
+                ),
         ];
         let on_ip = if spec.release.tproxy_on_loopback {
             family.loopback()
@@ -149,7 +182,14 @@ impl Chains {
                     })
                     .proto(*proto)
                     .mark(Mark::exact(tproxy_match(m.to_proxy, proxy.port)))
-                    .comment(why.clone()),
+                    .comment(why.clone())
+                    .because(
+                        format!(
+                            "{proto} packets marked for port {} go to proxy {} (mark = htons(port) << 16 | to_proxy)",
+                            proxy.port, proxy.name
+                        ),
+                        &["proxy.name", "proxy.port", "proxy.protocols", "marks.to_proxy", "cilium"],
+                    ),
                 );
             }
         }
@@ -157,18 +197,30 @@ impl Chains {
         let input = vec![
             Rule::new(Target::Accept)
                 .mark(Mark::new(m.to_proxy, m.host_mask))
-                .comment(c("cilium: ACCEPT for proxy traffic")?),
+                .comment(c("cilium: ACCEPT for proxy traffic")?)
+                .because(
+                    "traffic redirected to a proxy is accepted on input",
+                    &["marks.to_proxy", "marks.host_mask"],
+                ),
         ];
         let output = vec![
             Rule::new(Target::Accept)
                 .mark(Mark::new(m.is_proxy, m.proxy_noid_mask))
-                .comment(c("cilium: ACCEPT for proxy return traffic")?),
+                .comment(c("cilium: ACCEPT for proxy return traffic")?)
+                .because(
+                    "replies a proxy sends are accepted on output",
+                    &["marks.is_proxy", "marks.proxy_noid_mask"],
+                ),
             // Mark host traffic, except IPsec-encrypted/decrypted and proxy traffic.
             Rule::new(Target::SetMark(Mark::new(m.host, m.host_mask)))
                 .not_mark(Mark::new(m.encrypt, m.host_mask))
                 .not_mark(Mark::new(m.decrypt, m.host_mask))
                 .not_mark(Mark::new(m.is_proxy, m.proxy_mask))
-                .comment(c("cilium: host->any mark as from host")?),
+                .comment(c("cilium: host->any mark as from host")?)
+                .because(
+                    "the host's own traffic is marked from-host, unless it is IPsec or proxy traffic",
+                    &["marks.host", "marks.encrypt", "marks.decrypt", "marks.is_proxy", "marks.proxy_mask"],
+                ),
         ];
 
         // Accept forwarded traffic on Cilium's devices (installForwardChainRules).
@@ -194,7 +246,10 @@ impl Chains {
                 rule.in_if(device)
             };
             let why = format!("cilium: {}", text.replace("{}", device.as_str()));
-            forward.push(rule.comment(Comment::new(why)?));
+            forward.push(rule.comment(Comment::new(why)?).because(
+                format!("forwarded traffic on Cilium's device {device} is accepted, even under a DROP policy"),
+                &["devices.host", "devices.net", "devices.endpoints"],
+            ));
         }
 
         Ok(Chains {
@@ -217,6 +272,7 @@ fn post_nat(spec: &NodeSpec, fam: &FamilySpec) -> Result<Vec<Rule>, Problem> {
     let m = &spec.marks;
     let host = &spec.devices.host;
     let family = fam.family;
+    let loopback = family.loopback();
     let mut rules = Vec::new();
     // The node ipset is needed only without tunneling (NodeIpsetNeeded).
     if spec.datapath.routing == RoutingMode::Native {
@@ -226,7 +282,15 @@ fn post_nat(spec: &NodeSpec, fam: &FamilySpec) -> Result<Vec<Rule>, Problem> {
                 .with(Match::SetDst(fam.node_ipset.clone()))
                 .comment(Comment::new(
                     "exclude traffic to cluster nodes from masquerade",
-                )?),
+                )?)
+                .because(
+                    "pod traffic to other nodes keeps its pod address (native routing)",
+                    &[
+                        "ipvX.node_ipset",
+                        "ipvX.alloc_cidr",
+                        "datapath.routing_mode",
+                    ],
+                ),
         );
     }
     // "cilium_+" is Cilium's own device prefix, not the configurable host device.
@@ -235,14 +299,26 @@ fn post_nat(spec: &NodeSpec, fam: &FamilySpec) -> Result<Vec<Rule>, Problem> {
             .src(masq.alloc_cidr)
             .not_dst(masq.exclusion(fam))
             .not_out_if(&IfName::new("cilium_+")?)
-            .comment(Comment::new("cilium masquerade non-cluster")?),
+            .comment(Comment::new("cilium masquerade non-cluster")?)
+            .because(
+                "pod traffic leaving the cluster is masqueraded to the node's address",
+                &[
+                    "ipvX.masquerade",
+                    "ipvX.alloc_cidr",
+                    "ipvX.native_routing_cidr",
+                ],
+            ),
     );
     rules.push(
         Rule::new(Target::Accept)
             .mark(Mark::new(m.is_proxy, m.proxy_mask))
             .comment(Comment::new(
                 "exclude proxy return traffic from masquerade",
-            )?),
+            )?)
+            .because(
+                "proxy replies keep their addresses",
+                &["marks.is_proxy", "marks.proxy_mask"],
+            ),
     );
     if spec.datapath.routing == RoutingMode::Tunnel {
         rules.push(
@@ -250,17 +326,24 @@ fn post_nat(spec: &NodeSpec, fam: &FamilySpec) -> Result<Vec<Rule>, Problem> {
                 .not_src(masq.alloc_cidr)
                 .not_dst(masq.alloc_cidr)
                 .out_if(host)
-                .comment(Comment::new("cilium host->cluster masquerade")?),
+                .comment(Comment::new("cilium host->cluster masquerade")?)
+                .because(
+                    "in tunnel mode, host traffic into the cluster takes the cilium_host address",
+                    &["datapath.routing_mode", "ipvX.host_ip", "ipvX.alloc_cidr"],
+                ),
         );
     }
-    let loopback = family.loopback();
     rules.push(
         Rule::new(Target::Snat(masq.host_ip))
             .src(Cidr::host(loopback))
             .out_if(host)
             .comment(Comment::new(format!(
                 "cilium host->cluster from {loopback} masquerade"
-            ))?),
+            ))?)
+            .because(
+                "host traffic from loopback to pods takes the cilium_host address",
+                &["ipvX.host_ip", "devices.host"],
+            ),
     );
     rules.push(
         Rule::new(Target::Snat(masq.host_ip))
@@ -269,7 +352,11 @@ fn post_nat(spec: &NodeSpec, fam: &FamilySpec) -> Result<Vec<Rule>, Problem> {
             .with(Match::CtStateDnat)
             .comment(Comment::new(
                 "hairpin traffic that originated from a local pod",
-            )?),
+            )?)
+            .because(
+                "a pod reaching itself through a service address is SNATed so the reply returns",
+                &["ipvX.host_ip", "marks.identity", "marks.host_mask"],
+            ),
     );
     Ok(rules)
 }

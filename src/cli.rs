@@ -115,6 +115,13 @@ Examples:
   cilium-ipt explain-mark 0xa00/0xe00
   cilium-ipt explain-mark 0x779b0200 node.toml")]
     ExplainMark(ExplainMarkArgs),
+
+    /// Print every rule of the document with why it exists and which config keys decide it.
+    #[command(after_help = "\
+Examples:
+  cilium-ipt explain
+  cilium-ipt explain node.toml --family ipv6")]
+    Explain(FamilyArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -289,6 +296,12 @@ fn execute(command: Command) -> Result<i32, Error> {
             let spec = crate::load_spec(&args.configs)?;
             let families: Vec<Family> = args.family.map(Family::from).into_iter().collect();
             stdout(&crate::ipset::ipset_document(&spec, &families)?)?;
+            Ok(0)
+        }
+        Command::Explain(args) => {
+            let spec = crate::load_spec(&args.configs)?;
+            let rules = crate::cilium::build(&spec, args.family.into())?;
+            stdout(&crate::render::explain_document(&rules)?)?;
             Ok(0)
         }
         Command::ExplainMark(args) => {

@@ -64,3 +64,23 @@ pub fn noflush_document(family: Family, plans: &[TablePlan]) -> Result<String, E
     text.push('\n');
     Ok(text)
 }
+
+#[derive(Template)]
+#[template(path = "explain.txt", escape = "none")]
+struct ExplainDocument<'a> {
+    version: &'a str,
+    family: Family,
+    tables: &'a [TableRules],
+}
+
+/// Every rule of the document with the reason it exists and the config keys behind it.
+pub fn explain_document(rules: &RuleSet) -> Result<String, Error> {
+    let doc = ExplainDocument {
+        version: env!("CARGO_PKG_VERSION"),
+        family: rules.family,
+        tables: &rules.tables,
+    };
+    let mut text = doc.render()?;
+    text.push('\n');
+    Ok(text)
+}

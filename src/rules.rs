@@ -167,6 +167,13 @@ impl fmt::Display for Target {
     }
 }
 
+/// Why a rule exists and which config keys decided it (for `explain`; not part of the text).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origin {
+    pub why: String,
+    pub keys: Vec<&'static str>,
+}
+
 /// One rule, without the chain it is appended to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
@@ -177,6 +184,7 @@ pub struct Rule {
     pub proto: Option<Protocol>,
     pub matches: Vec<Match>,
     pub target: Target,
+    pub origin: Origin,
 }
 
 /// Builder methods: each sets one option, so a rule reads like its saved line.
@@ -190,7 +198,17 @@ impl Rule {
             proto: None,
             matches: Vec::new(),
             target,
+            origin: Origin::default(),
         }
+    }
+
+    /// Records why the rule exists and the config keys that put it there.
+    pub fn because(mut self, why: impl Into<String>, keys: &[&'static str]) -> Rule {
+        self.origin = Origin {
+            why: why.into(),
+            keys: keys.to_vec(),
+        };
+        self
     }
 
     pub fn src(mut self, cidr: Cidr) -> Rule {

@@ -132,3 +132,52 @@ fn rendering_is_deterministic_across_runs_and_directories() {
         assert_eq!(first, render(&case), "{}", case.name);
     }
 }
+
+#[test]
+fn every_rule_says_why_it_exists_and_names_real_config_keys() {
+    let example = std::fs::read_to_string(path("examples/reference-node.toml")).unwrap();
+    for case in cases() {
+        let spec = cilium_ipt::load_spec(&case.configs).unwrap();
+        let rules = cilium_ipt::cilium::build(&spec, case.family).unwrap();
+        for table in &rules.tables {
+            for chain in &table.chains {
+                for rule in &chain.rules {
+                    let at = format!("{} {} {rule}", case.name, chain.name);
+                    assert!(!rule.origin.why.is_empty(), "no reason: {at}");
+                    assert!(!rule.origin.keys.is_empty(), "no keys: {at}");
+                    for key in &rule.origin.keys {
+                        // Every key is spelled out in the commented reference config.
+                        let (section, leaf) = key.rsplit_once('.').unwrap_or(("", key));
+                        let section = section.replace("ipvX", "ipv4");
+                        let header = match section.as_str() {
+                            "" => String::new(),
+                            "proxy" => "[[proxy]]".to_string(),
+                            s => format!("[{s}]"),
+                        };
+                        assert!(
+                            example.contains(&header),
+                            "{key}: no {header} in the example"
+                        );
+                        assert!(
+                            example.contains(&format!("\n{leaf} = ")),
+                            "{key} ({at}) is not a config key"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn explain_lists_every_rule_with_its_reason() {
+    let spec = cilium_ipt::load_spec(&[] as &[&str]).unwrap();
+    let rules = cilium_ipt::cilium::build(&spec, Family::Ipv4).unwrap();
+    let text = cilium_ipt::render::explain_document(&rules).unwrap();
+    assert_eq!(text.lines().filter(|l| l.starts_with("-A ")).count(), 34);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("    why:  ")).count(),
+        34
+    );
+    insta::assert_snapshot!("explain_default", text);
+}
