@@ -8,6 +8,7 @@ use std::fmt;
 use std::ops::Range;
 use std::path::Path;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
@@ -57,6 +58,41 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Loc<T> {
     }
 }
 
+/// In the JSON Schema a located value is just its value.
+impl<T: JsonSchema> JsonSchema for Loc<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}
+
+impl JsonSchema for MarkValue {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Mark".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        schemars::json_schema!({
+            "description": "A 32-bit packet mark: an integer (0x200) or a string (\"0x200\", \"512\")",
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": 4294967295u64},
+                {"type": "string", "pattern": "^(0[xX][0-9a-fA-F]{1,8}|[0-9]{1,10})$"}
+            ]
+        })
+    }
+}
+
 /// A mark as written: a TOML integer (`0x200`) or a string (`"0x200"`, `"512"`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MarkValue {
@@ -93,32 +129,47 @@ impl<'de> Deserialize<'de> for MarkValue {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
+    /// The Cilium release line whose rule set is rendered ("1.11").
     pub cilium: Option<Loc<String>>,
+    /// IPv4: rendered only when this section is present.
     pub ipv4: Option<Loc<RawFamily>>,
+    /// IPv6: rendered only when this section is present.
     pub ipv6: Option<Loc<RawFamily>>,
+    /// Cilium's network devices.
     pub devices: Option<Loc<RawDevices>>,
+    /// Agent options that change the rules.
     pub datapath: Option<Loc<RawDatapath>>,
+    /// Cilium's magic packet marks (linux_defaults/mark.go).
     pub marks: Option<Loc<RawMarks>>,
+    /// L7 proxy listeners, one TPROXY rule per protocol each.
     pub proxy: Option<Loc<Vec<RawProxy>>>,
+    /// TPROXY policy routing.
     pub routing: Option<Loc<RawRouting>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFamily {
+    /// Set to false to turn the family off.
     pub enabled: Option<Loc<bool>>,
+    /// ipvX-native-routing-cidr: never masqueraded; pod NOTRACK scope (IPv4).
     pub native_routing_cidr: Option<Loc<String>>,
+    /// This node's pod CIDR: the masqueraded sources.
     pub alloc_cidr: Option<Loc<String>>,
+    /// The cilium_host address: the SNAT target.
     pub host_ip: Option<Loc<String>>,
+    /// enable-ipvX-masquerade in iptables mode (default true).
     pub masquerade: Option<Loc<bool>>,
+    /// The ipset of cluster node addresses.
     pub node_ipset: Option<Loc<String>>,
+    /// Members of the node ipset.
     pub node_ips: Option<Loc<Vec<Loc<String>>>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDevices {
     pub host: Option<Loc<String>>,
@@ -126,14 +177,16 @@ pub struct RawDevices {
     pub endpoints: Option<Loc<String>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDatapath {
+    /// routing-mode: "native" or "tunnel" (default).
     pub routing_mode: Option<Loc<String>>,
+    /// install-no-conntrack-iptables-rules (needs native routing).
     pub install_no_conntrack_rules: Option<Loc<bool>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMarks {
     pub to_proxy: Option<Loc<MarkValue>>,
@@ -150,18 +203,23 @@ pub struct RawMarks {
     pub reserved: Option<Loc<Vec<Loc<MarkValue>>>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawProxy {
+    /// The listener name Cilium uses (cilium-dns-egress, cilium-http-ingress, ...).
     pub name: Loc<String>,
+    /// The listener port, 1 to 65535.
     pub port: Loc<i64>,
+    /// "tcp" and/or "udp" (default both).
     pub protocols: Option<Loc<Vec<Loc<String>>>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRouting {
+    /// RouteTableToProxy (default 2004).
     pub table: Option<Loc<i64>>,
+    /// RulePriorityToProxyIngress (default 9).
     pub priority: Option<Loc<i64>>,
 }
 
@@ -277,6 +335,107 @@ fn toml_problem(message: &str) -> Problem {
     Problem::Toml(message.to_string())
 }
 
+/// Changes to one proxy, addressed by name: `--set proxy.cilium-dns-egress.port=40123`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProxyPatch {
+    port: Option<Loc<i64>>,
+    protocols: Option<Loc<Vec<Loc<String>>>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProxyPatches {
+    proxy: std::collections::BTreeMap<String, Loc<ProxyPatch>>,
+}
+
+/// One `--set KEY=VALUE` as a TOML source: the argument itself is a dotted-key TOML line. A
+/// value that is not TOML is taken as a string, since the shell has usually eaten its quotes
+/// (`--set ipv4.alloc_cidr="10.0.0.0/24"` arrives as `ipv4.alloc_cidr=10.0.0.0/24`).
+fn set_source(index: usize, arg: &str) -> Result<Source, ConfigError> {
+    let name: std::sync::Arc<str> = format!("--set #{}", index + 1).into();
+    let Some((key, value)) = arg.split_once('=') else {
+        return Err(ConfigError {
+            source: Source {
+                name,
+                text: arg.into(),
+            },
+            span: 0..arg.len(),
+            problem: Problem::Invalid(
+                "expected KEY=VALUE, e.g. ipv4.masquerade=false or proxy.cilium-dns-egress.port=40123".into(),
+            ),
+        });
+    };
+    let as_is = format!("{} = {}", key.trim(), value.trim());
+    let text = if toml::from_str::<toml::Table>(&as_is).is_ok() {
+        as_is
+    } else {
+        format!(
+            "{} = {}",
+            key.trim(),
+            toml::Value::String(value.to_string())
+        )
+    };
+    Ok(Source {
+        name,
+        text: text.into(),
+    })
+}
+
+/// Applies `--set` overrides, in order, after all files are merged.
+pub fn apply_sets(merged: &mut RawConfig, sets: &[String]) -> Result<(), Error> {
+    for (index, arg) in sets.iter().enumerate() {
+        let source = set_source(index, arg).map_err(|e| Error::Config(vec![e]))?;
+        let is_proxy =
+            source.text.split('=').next().is_some_and(|k| {
+                k.trim_start().starts_with("proxy.") && k.matches('.').count() >= 2
+            });
+        if !is_proxy {
+            merged.merge(parse(&source).map_err(|e| Error::Config(vec![e]))?);
+            continue;
+        }
+        CURRENT_SOURCE.with(|s| *s.borrow_mut() = Some(source.clone()));
+        let parsed = toml::from_str::<ProxyPatches>(&source.text);
+        CURRENT_SOURCE.with(|s| *s.borrow_mut() = None);
+        let patches = parsed.map_err(|e| {
+            Error::Config(vec![ConfigError {
+                source: source.clone(),
+                span: e.span().unwrap_or(0..0),
+                problem: toml_problem(e.message()),
+            }])
+        })?;
+        for (name, patch) in patches.proxy {
+            let list = merged.proxy.get_or_insert_with(|| Loc {
+                value: Vec::new(),
+                span: patch.span.clone(),
+                source: source.clone(),
+            });
+            if let Some(proxy) = list.value.iter_mut().find(|p| p.name.value == name) {
+                leaf(&mut proxy.protocols, patch.value.protocols);
+                if let Some(port) = patch.value.port {
+                    proxy.port = port;
+                }
+            } else if let Some(port) = patch.value.port {
+                // A new proxy: its name points at the `--set` that added it.
+                list.value.push(RawProxy {
+                    name: Loc {
+                        value: name,
+                        span: 0..source.text.find('=').unwrap_or(0),
+                        source: source.clone(),
+                    },
+                    port,
+                    protocols: patch.value.protocols,
+                });
+            } else {
+                return Err(Error::Config(vec![patch.error(Problem::Invalid(format!(
+                    "no proxy named `{name}` to change; give its port to add it"
+                )))]));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads the given files in order; with none, the embedded default config.
 pub fn read(paths: &[impl AsRef<Path>]) -> Result<Vec<Source>, Error> {
     if paths.is_empty() {
@@ -308,6 +467,15 @@ pub fn merge(sources: &[Source]) -> Result<RawConfig, Error> {
         merged.merge(parse(source).map_err(|e| Error::Config(vec![e]))?);
     }
     Ok(merged)
+}
+
+/// The JSON Schema of a config file, for editors (taplo, Even Better TOML).
+pub fn schema() -> String {
+    let mut schema = schemars::schema_for!(RawConfig);
+    schema.insert("title".into(), "cilium-ipt node config".into());
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 #[cfg(test)]

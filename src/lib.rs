@@ -31,7 +31,17 @@ pub use net::Family;
 
 /// Loads, merges and validates the config files (none: the embedded default).
 pub fn load_spec(paths: &[impl AsRef<Path>]) -> Result<spec::NodeSpec, Error> {
-    spec::validate(&config::merge(&config::read(paths)?)?)
+    load_spec_with(paths, &[])
+}
+
+/// Like `load_spec`, with `--set KEY=VALUE` overrides applied after the files.
+pub fn load_spec_with(
+    paths: &[impl AsRef<Path>],
+    sets: &[String],
+) -> Result<spec::NodeSpec, Error> {
+    let mut raw = config::merge(&config::read(paths)?)?;
+    config::apply_sets(&mut raw, sets)?;
+    spec::validate(&raw)
 }
 
 /// The iptables-restore document for `family` from the given config files.
@@ -44,18 +54,19 @@ pub fn render_sources(sources: &[error::Source], family: Family) -> Result<Strin
     render_spec(&spec::validate(&config::merge(sources)?)?, family)
 }
 
-fn render_spec(spec: &spec::NodeSpec, family: Family) -> Result<String, Error> {
+/// The iptables-restore document for `family` from a validated node.
+pub fn render_spec(spec: &spec::NodeSpec, family: Family) -> Result<String, Error> {
     render::restore_document(&cilium::build(spec, family)?)
 }
 
-/// Compares the config's rule set with a live iptables-save dump.
-pub fn diff_live(
-    paths: &[impl AsRef<Path>],
+/// Compares the node's rule set with a live iptables-save dump.
+pub fn diff_spec(
+    spec: &spec::NodeSpec,
     family: Family,
     live_name: &str,
     live: &str,
 ) -> Result<diff::Report, Error> {
-    let desired = cilium::build(&load_spec(paths)?, family)?;
+    let desired = cilium::build(spec, family)?;
     let dump = save::parse(live).map_err(|source| Error::Save {
         name: live_name.to_string(),
         source,

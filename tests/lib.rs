@@ -2,6 +2,7 @@
 
 mod cli;
 mod common;
+mod config_management;
 mod datapath;
 mod determinism;
 mod drift;
