@@ -28,7 +28,8 @@ pub fn build(spec: &NodeSpec, family: Family) -> Result<RuleSet, Error> {
         let mut out = Vec::new();
         for hook in table.builtins() {
             let mut rules = Vec::new();
-            for def in defs.iter().filter(|d| d.hook == *hook) {
+            let fed = !spec.datapath.disabled_feeders.contains(hook);
+            for def in defs.iter().filter(|d| d.hook == *hook && fed) {
                 rules.push(feeder(def.name).map_err(Error::Rule)?);
             }
             out.push(Chain {
@@ -49,7 +50,11 @@ pub fn build(spec: &NodeSpec, family: Family) -> Result<RuleSet, Error> {
         out.extend(own);
         tables.push(TableRules { table, chains: out });
     }
-    Ok(RuleSet { family, tables })
+    Ok(RuleSet {
+        family,
+        tables,
+        prepend_feeders: spec.datapath.prepend_feeders,
+    })
 }
 
 /// `-m comment --comment "cilium-feeder: CHAIN" -j CHAIN` (feederDescription in iptables.go).
@@ -120,58 +125,103 @@ impl Chains {
             pod_notrack.push(rule.src(nrc).comment(why).because(because, keys));
         }
 
-        let mut pre_raw = pod_notrack.clone();
-        pre_raw.push(
-            Rule::new(Target::Notrack)
-                .mark(Mark::new(m.to_proxy, m.host_mask))
-                .comment(c("cilium: NOTRACK for proxy traffic")?)
-                .because(
-                    "traffic the BPF programs marked for a proxy skips conntrack",
-                    &["marks.to_proxy", "marks.host_mask"],
-                ),
-        );
+        let release = &spec.release;
+        let dp = &spec.datapath;
+        let v4 = family == Family::Ipv4;
+        // installStaticProxyRules: only with the L7 proxy on.
+        let l7 = dp.l7_proxy;
 
-        // Proxy return traffic; the IPv6 block lists cilium_host before the endpoints.
-        let return_devices: [&IfName; 2] = match family {
-            Family::Ipv4 => [&dev.endpoints, &dev.host],
-            Family::Ipv6 => [&dev.host, &dev.endpoints],
-        };
-        let mut output_raw = pod_notrack;
-        for d in return_devices {
-            output_raw.push(
+        let mut pre_raw = pod_notrack.clone();
+        if l7 {
+            pre_raw.push(
                 Rule::new(Target::Notrack)
-                    .out_if(d)
-                    .mark(Mark::new(m.is_proxy, m.proxy_noid_mask))
-                    .comment(c("cilium: NOTRACK for proxy return traffic")?)
+                    .mark(Mark::new(m.to_proxy, m.host_mask))
+                    .comment(c("cilium: NOTRACK for proxy traffic")?)
                     .because(
-                        format!("proxy replies towards pods via {d} skip conntrack"),
+                        "traffic the BPF programs marked for a proxy skips conntrack",
                         &[
-                            "devices.endpoints",
-                            "devices.host",
-                            "marks.is_proxy",
-                            "marks.proxy_noid_mask",
+                            "marks.to_proxy",
+                            "marks.host_mask",
+                            "datapath.enable_l7_proxy",
                         ],
                     ),
             );
         }
 
-        let mut pre_mangle = vec![
-            Rule::new(Target::SetMark(Mark::exact(m.to_proxy)))
-                .with(Match::SocketTransparent)
-                .comment(c(
-                    "cilium: any->pod redirect proxied traffic to host proxy",
-                )?)
-                .because(
-                    "packets of connections a transparent proxy socket owns get the to-proxy mark, so policy routing delivers them locally",
-                    &["marks.to_proxy"],
-                ),
-        ];
-        let on_ip = if spec.release.tproxy_on_loopback {
+        // Proxy return traffic; the IPv6 block lists cilium_host before the endpoints.
+        let devices: [&IfName; 2] = match family {
+            Family::Ipv4 => [&dev.endpoints, &dev.host],
+            Family::Ipv6 => [&dev.host, &dev.endpoints],
+        };
+        let mut output_raw = pod_notrack;
+        if l7 {
+            for d in devices {
+                output_raw.push(
+                    Rule::new(Target::Notrack)
+                        .out_if(d)
+                        .mark(Mark::new(m.is_proxy, m.proxy_noid_mask))
+                        .comment(c("cilium: NOTRACK for proxy return traffic")?)
+                        .because(
+                            format!("proxy replies towards pods via {d} skip conntrack"),
+                            &[
+                                "devices.endpoints",
+                                "devices.host",
+                                "marks.is_proxy",
+                                "marks.proxy_noid_mask",
+                            ],
+                        ),
+                );
+            }
+            if v4 && release.proxy_upstream_rules {
+                for d in devices {
+                    output_raw.push(
+                        Rule::new(Target::Notrack)
+                            .out_if(d)
+                            .mark(Mark::new(m.proxy_epid, m.proxy_mask))
+                            .comment(c("cilium: NOTRACK for L7 proxy upstream traffic")?)
+                            .because(
+                                format!("the proxy's upstream connections via {d} skip conntrack"),
+                                &[
+                                    "cilium",
+                                    "devices.endpoints",
+                                    "devices.host",
+                                    "marks.proxy_epid",
+                                    "marks.proxy_mask",
+                                ],
+                            ),
+                    );
+                }
+            }
+        }
+
+        let mut pre_mangle = Vec::new();
+        if l7 && dp.xt_socket {
+            let mut rule =
+                Rule::new(Target::SetMark(Mark::exact(m.to_proxy))).with(Match::SocketTransparent);
+            if release.socket_mark_exclusions {
+                rule = rule
+                    .not_mark(Mark::new(m.encrypt, m.host_mask))
+                    .not_mark(Mark::new(m.proxy_epid, m.host_mask));
+            }
+            pre_mangle.push(
+                rule.comment(c("cilium: any->pod redirect proxied traffic to host proxy")?)
+                    .because(
+                        "packets of connections a transparent proxy socket owns get the to-proxy mark, so policy routing delivers them locally",
+                        &["marks.to_proxy", "datapath.xt_socket", "datapath.enable_l7_proxy", "cilium"],
+                    ),
+            );
+        }
+        let on_ip = if release.tproxy_on_loopback {
             family.loopback()
         } else {
             family.unspecified()
         };
-        for proxy in &spec.proxies {
+        let proxies = if l7 && !dp.bpf_tproxy {
+            &spec.proxies[..]
+        } else {
+            &[]
+        };
+        for proxy in proxies {
             let why = Comment::new(format!("cilium: TPROXY to host {} proxy", proxy.name))?;
             for proto in &proxy.protocols {
                 pre_mangle.push(
@@ -188,44 +238,91 @@ impl Chains {
                             "{proto} packets marked for port {} go to proxy {} (mark = htons(port) << 16 | to_proxy)",
                             proxy.port, proxy.name
                         ),
-                        &["proxy.name", "proxy.port", "proxy.protocols", "marks.to_proxy", "cilium"],
+                        &["proxy.name", "proxy.port", "proxy.protocols", "marks.to_proxy", "cilium", "datapath.enable_bpf_tproxy"],
                     ),
                 );
             }
         }
 
-        let input = vec![
-            Rule::new(Target::Accept)
-                .mark(Mark::new(m.to_proxy, m.host_mask))
-                .comment(c("cilium: ACCEPT for proxy traffic")?)
-                .because(
-                    "traffic redirected to a proxy is accepted on input",
-                    &["marks.to_proxy", "marks.host_mask"],
-                ),
-        ];
-        let output = vec![
-            Rule::new(Target::Accept)
-                .mark(Mark::new(m.is_proxy, m.proxy_noid_mask))
-                .comment(c("cilium: ACCEPT for proxy return traffic")?)
+        let mut input = Vec::new();
+        let mut output = Vec::new();
+        if l7 {
+            input.push(
+                Rule::new(Target::Accept)
+                    .mark(Mark::new(m.to_proxy, m.host_mask))
+                    .comment(c("cilium: ACCEPT for proxy traffic")?)
+                    .because(
+                        "traffic redirected to a proxy is accepted on input",
+                        &[
+                            "marks.to_proxy",
+                            "marks.host_mask",
+                            "datapath.enable_l7_proxy",
+                        ],
+                    ),
+            );
+            output.push(
+                if release.output_accepts_proxy_mask {
+                    Rule::new(Target::Accept)
+                        .mark(Mark::new(m.is_proxy, m.proxy_mask))
+                        .comment(c("cilium: ACCEPT for proxy traffic")?)
+                } else {
+                    Rule::new(Target::Accept)
+                        .mark(Mark::new(m.is_proxy, m.proxy_noid_mask))
+                        .comment(c("cilium: ACCEPT for proxy return traffic")?)
+                }
                 .because(
                     "replies a proxy sends are accepted on output",
-                    &["marks.is_proxy", "marks.proxy_noid_mask"],
+                    &[
+                        "marks.is_proxy",
+                        "marks.proxy_mask",
+                        "marks.proxy_noid_mask",
+                        "cilium",
+                    ],
                 ),
-            // Mark host traffic, except IPsec-encrypted/decrypted and proxy traffic.
-            Rule::new(Target::SetMark(Mark::new(m.host, m.host_mask)))
-                .not_mark(Mark::new(m.encrypt, m.host_mask))
-                .not_mark(Mark::new(m.decrypt, m.host_mask))
-                .not_mark(Mark::new(m.is_proxy, m.proxy_mask))
+            );
+            if v4 && release.proxy_upstream_rules {
+                output.push(
+                    Rule::new(Target::Accept)
+                        .mark(Mark::new(m.proxy_epid, m.proxy_mask))
+                        .comment(c("cilium: ACCEPT for l7 proxy upstream traffic")?)
+                        .because(
+                            "the proxy's upstream connections are accepted on output",
+                            &["marks.proxy_epid", "marks.proxy_mask", "cilium"],
+                        ),
+                );
+            }
+        }
+        // installHostTrafficMarkRule: mark the host's own traffic, except what other parts of
+        // the datapath already marked.
+        let mut exclusions = vec![
+            Mark::new(m.encrypt, m.host_mask),
+            Mark::new(m.decrypt, m.host_mask),
+        ];
+        if release.host_mark_extended {
+            exclusions.push(Mark::new(m.overlay, m.host_mask));
+        }
+        exclusions.push(Mark::new(m.is_proxy, m.proxy_mask));
+        if release.host_mark_extended {
+            exclusions.push(Mark::new(m.proxy_epid, m.proxy_mask));
+            exclusions.push(Mark::new(m.identity, m.host_mask));
+        }
+        let mut host_mark = Rule::new(Target::SetMark(Mark::new(m.host, m.host_mask)));
+        for mark in exclusions {
+            host_mark = host_mark.not_mark(mark);
+        }
+        output.push(
+            host_mark
                 .comment(c("cilium: host->any mark as from host")?)
                 .because(
-                    "the host's own traffic is marked from-host, unless it is IPsec or proxy traffic",
-                    &["marks.host", "marks.encrypt", "marks.decrypt", "marks.is_proxy", "marks.proxy_mask"],
+                    "the host's own traffic is marked from-host, unless another part of the datapath marked it",
+                    &["marks.host", "marks.encrypt", "marks.decrypt", "marks.is_proxy", "marks.proxy_mask", "cilium"],
                 ),
-        ];
+        );
 
-        // Accept forwarded traffic on Cilium's devices (installForwardChainRules).
-        let mut forward = Vec::new();
-        for (outgoing, device, text) in [
+        // Accept forwarded traffic on Cilium's devices (installForwardChainRules); with
+        // endpoint routes the delivery interface gets its own pair.
+        let dlv = spec.delivery_interface();
+        let mut accepts = vec![
             (true, &dev.host, "any->cluster on {} forward accept"),
             (
                 false,
@@ -238,7 +335,13 @@ impl Chains {
                 &dev.net,
                 "cluster->any on {} forward accept (nodeport)",
             ),
-        ] {
+        ];
+        if dlv != &dev.host {
+            accepts.push((true, dlv, "any->cluster on {} forward accept"));
+            accepts.push((false, dlv, "cluster->any on {} forward accept (nodeport)"));
+        }
+        let mut forward = Vec::new();
+        for (outgoing, device, text) in accepts {
             let rule = Rule::new(Target::Accept);
             let rule = if outgoing {
                 rule.out_if(device)
@@ -248,7 +351,7 @@ impl Chains {
             let why = format!("cilium: {}", text.replace("{}", device.as_str()));
             forward.push(rule.comment(Comment::new(why)?).because(
                 format!("forwarded traffic on Cilium's device {device} is accepted, even under a DROP policy"),
-                &["devices.host", "devices.net", "devices.endpoints"],
+                &["devices.host", "devices.net", "devices.endpoints", "datapath.enable_endpoint_routes"],
             ));
         }
 
@@ -266,9 +369,15 @@ impl Chains {
 
 /// installMasqueradeRules: only with iptables masquerading on for this family.
 fn post_nat(spec: &NodeSpec, fam: &FamilySpec) -> Result<Vec<Rule>, Problem> {
-    let Some(masq) = &fam.masquerade else {
+    let Some(masq) = fam
+        .masquerade
+        .as_ref()
+        .filter(|_| !spec.datapath.bpf_masquerade)
+    else {
         return Ok(Vec::new());
     };
+    let dlv = spec.delivery_interface();
+    let egress = spec.datapath.masquerade_interface.as_ref();
     let m = &spec.marks;
     let host = &spec.devices.host;
     let family = fam.family;
@@ -276,10 +385,14 @@ fn post_nat(spec: &NodeSpec, fam: &FamilySpec) -> Result<Vec<Rule>, Problem> {
     let mut rules = Vec::new();
     // The node ipset is needed only without tunneling (NodeIpsetNeeded).
     if spec.datapath.routing == RoutingMode::Native {
+        let rule = Rule::new(Target::Accept);
+        // With egress-masquerade-interfaces the output interface selects, not the pod CIDR.
+        let rule = match egress {
+            Some(iface) => rule.out_if(iface),
+            None => rule.src(masq.alloc_cidr),
+        };
         rules.push(
-            Rule::new(Target::Accept)
-                .src(masq.alloc_cidr)
-                .with(Match::SetDst(fam.node_ipset.clone()))
+            rule.with(Match::SetDst(fam.node_ipset.clone()))
                 .comment(Comment::new(
                     "exclude traffic to cluster nodes from masquerade",
                 )?)
@@ -294,12 +407,18 @@ fn post_nat(spec: &NodeSpec, fam: &FamilySpec) -> Result<Vec<Rule>, Problem> {
         );
     }
     // "cilium_+" is Cilium's own device prefix, not the configurable host device.
-    rules.push(
-        Rule::new(Target::Masquerade)
+    let rule = Rule::new(Target::Masquerade {
+        random_fully: spec.datapath.random_fully,
+    });
+    let rule = match egress {
+        Some(iface) => rule.not_dst(masq.exclusion(fam)).out_if(iface),
+        None => rule
             .src(masq.alloc_cidr)
             .not_dst(masq.exclusion(fam))
-            .not_out_if(&IfName::new("cilium_+")?)
-            .comment(Comment::new("cilium masquerade non-cluster")?)
+            .not_out_if(&IfName::new("cilium_+")?),
+    };
+    rules.push(
+        rule.comment(Comment::new("cilium masquerade non-cluster")?)
             .because(
                 "pod traffic leaving the cluster is masqueraded to the node's address",
                 &[
@@ -336,7 +455,7 @@ fn post_nat(spec: &NodeSpec, fam: &FamilySpec) -> Result<Vec<Rule>, Problem> {
     rules.push(
         Rule::new(Target::Snat(masq.host_ip))
             .src(Cidr::host(loopback))
-            .out_if(host)
+            .out_if(dlv)
             .comment(Comment::new(format!(
                 "cilium host->cluster from {loopback} masquerade"
             ))?)
@@ -345,9 +464,13 @@ fn post_nat(spec: &NodeSpec, fam: &FamilySpec) -> Result<Vec<Rule>, Problem> {
                 &["ipvX.host_ip", "devices.host"],
             ),
     );
+    // Hairpin SNAT only without endpoint routes, where dlv is cilium_host.
+    if spec.datapath.endpoint_routes {
+        return Ok(rules);
+    }
     rules.push(
         Rule::new(Target::Snat(masq.host_ip))
-            .out_if(host)
+            .out_if(dlv)
             .mark(Mark::new(m.identity, m.host_mask))
             .with(Match::CtStateDnat)
             .comment(Comment::new(

@@ -184,6 +184,25 @@ pub struct RawDatapath {
     pub routing_mode: Option<Loc<String>>,
     /// install-no-conntrack-iptables-rules (needs native routing).
     pub install_no_conntrack_rules: Option<Loc<bool>>,
+    /// enable-l7-proxy (default true): false renders no proxy rules and no TPROXY.
+    pub enable_l7_proxy: Option<Loc<bool>>,
+    /// enable-bpf-tproxy (default false): BPF assigns sockets, so no TPROXY rules.
+    pub enable_bpf_tproxy: Option<Loc<bool>>,
+    /// Whether the kernel has xt_socket (default true); without it there is no socket rule.
+    pub xt_socket: Option<Loc<bool>>,
+    /// enable-bpf-masquerade (default false): BPF masquerades, so no nat rules.
+    pub enable_bpf_masquerade: Option<Loc<bool>>,
+    /// iptables-random-fully (default false): MASQUERADE --random-fully.
+    pub iptables_random_fully: Option<Loc<bool>>,
+    /// egress-masquerade-interfaces: masquerade by output interface instead of pod CIDR.
+    pub egress_masquerade_interfaces: Option<Loc<Vec<Loc<String>>>>,
+    /// prepend-iptables-chains (default true): feeders go to the top of builtin chains.
+    pub prepend_iptables_chains: Option<Loc<bool>>,
+    /// disable-iptables-feeder-rules: builtin chains (hooks) that get no feeder.
+    pub disable_iptables_feeder_rules: Option<Loc<Vec<Loc<String>>>>,
+    /// enable-endpoint-routes (default false): packets reach pods via their own devices, so
+    /// the delivery interface is the endpoint device instead of cilium_host.
+    pub enable_endpoint_routes: Option<Loc<bool>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -272,7 +291,16 @@ merge_leaves!(RawDevices {
 });
 merge_leaves!(RawDatapath {
     routing_mode,
-    install_no_conntrack_rules
+    install_no_conntrack_rules,
+    enable_l7_proxy,
+    enable_bpf_tproxy,
+    xt_socket,
+    enable_bpf_masquerade,
+    iptables_random_fully,
+    egress_masquerade_interfaces,
+    prepend_iptables_chains,
+    disable_iptables_feeder_rules,
+    enable_endpoint_routes,
 });
 merge_leaves!(RawMarks {
     to_proxy,

@@ -100,8 +100,10 @@ pub struct TablePlan {
     pub remove: Vec<String>,
     /// Rules to delete from builtin chains (stale or duplicated feeders), one line each.
     pub delete: Vec<(String, String)>,
-    /// Feeders to insert at the top of a builtin chain, as Cilium prepends them.
+    /// Missing feeders, in the order they are to be added.
     pub insert: Vec<(String, String)>,
+    /// Insert feeders at the top (`-I CHAIN 1`, prepend-iptables-chains) or append them.
+    pub prepend: bool,
 }
 
 impl TablePlan {
@@ -251,6 +253,7 @@ pub fn diff(desired: &RuleSet, dump: &Dump) -> Report {
         let live = dump.table(name);
         let mut plan = TablePlan {
             table: name.to_string(),
+            prepend: desired.prepend_feeders,
             ..TablePlan::default()
         };
         let desired_own: Vec<&str> = t
@@ -281,8 +284,12 @@ pub fn diff(desired: &RuleSet, dump: &Dump) -> Report {
                         plan.delete.push((cname.to_string(), rule.spec.clone()));
                     }
                 }
-                // Inserted at the top one by one, so the last one inserted ends up first.
-                for (spec, rule) in expected.iter().zip(&chain.rules).rev() {
+                // Inserted at the top one by one, the last one inserted ends up first.
+                let mut order: Vec<_> = expected.iter().zip(&chain.rules).collect();
+                if desired.prepend_feeders {
+                    order.reverse();
+                }
+                for (spec, rule) in order {
                     let target = match &rule.target {
                         crate::rules::Target::Jump(c) => c.to_string(),
                         other => other.to_string(),

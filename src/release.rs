@@ -31,6 +31,17 @@ pub struct Release {
     /// TPROXY `--on-ip`: v1.11-era code passed none, which saves as 0.0.0.0 / `::`; later
     /// releases pass the loopback address.
     pub tproxy_on_loopback: bool,
+    /// The socket rule skips IPsec-encrypted and proxy-upstream packets
+    /// (`! --mark encrypt/host_mask`, `! --mark proxy_epid/host_mask`).
+    pub socket_mark_exclusions: bool,
+    /// CILIUM_OUTPUT accepts `is_proxy/proxy_mask` ("ACCEPT for proxy traffic") instead of
+    /// `is_proxy/proxy_noid_mask` ("ACCEPT for proxy return traffic").
+    pub output_accepts_proxy_mask: bool,
+    /// L7 proxy upstream rules (IPv4): CILIUM_OUTPUT accepts `proxy_epid/proxy_mask`, and
+    /// CILIUM_OUTPUT_raw skips conntrack for it on the endpoint and host devices.
+    pub proxy_upstream_rules: bool,
+    /// The host-mark rule also skips overlay, proxy-upstream and identity marks.
+    pub host_mark_extended: bool,
 }
 
 const fn chain(name: &'static str, table: Table, hook: &'static str, ipv6: bool) -> ChainDef {
@@ -61,10 +72,37 @@ pub const V1_11: Release = Release {
         chain("CILIUM_FORWARD", Table::Filter, "FORWARD", false),
     ],
     tproxy_on_loopback: false,
+    socket_mark_exclusions: false,
+    output_accepts_proxy_mask: false,
+    proxy_upstream_rules: false,
+    host_mark_extended: false,
+};
+
+/// The current line (the hive/reconciler-era `Manager`, v1.16 and v1.17): every difference
+/// reference/cilium-rules.md §8 lists, and CILIUM_FORWARD and CILIUM_POST_nat in ip6tables.
+pub const V1_16: Release = Release {
+    name: "1.16",
+    chains: &[
+        chain("CILIUM_INPUT", Table::Filter, "INPUT", true),
+        chain("CILIUM_OUTPUT", Table::Filter, "OUTPUT", true),
+        chain("CILIUM_OUTPUT_raw", Table::Raw, "OUTPUT", true),
+        chain("CILIUM_POST_nat", Table::Nat, "POSTROUTING", true),
+        chain("CILIUM_OUTPUT_nat", Table::Nat, "OUTPUT", false),
+        chain("CILIUM_PRE_nat", Table::Nat, "PREROUTING", false),
+        chain("CILIUM_POST_mangle", Table::Mangle, "POSTROUTING", false),
+        chain("CILIUM_PRE_mangle", Table::Mangle, "PREROUTING", true),
+        chain("CILIUM_PRE_raw", Table::Raw, "PREROUTING", true),
+        chain("CILIUM_FORWARD", Table::Filter, "FORWARD", true),
+    ],
+    tproxy_on_loopback: true,
+    socket_mark_exclusions: true,
+    output_accepts_proxy_mask: true,
+    proxy_upstream_rules: true,
+    host_mark_extended: true,
 };
 
 /// Every release line the tool can render, oldest first.
-pub const RELEASES: &[Release] = &[V1_11];
+pub const RELEASES: &[Release] = &[V1_11, V1_16];
 
 pub fn find(name: &str) -> Option<Release> {
     RELEASES.iter().copied().find(|r| r.name == name)

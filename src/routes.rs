@@ -16,6 +16,10 @@ pub struct PolicyRule {
     pub fwmark: String,
     pub table: u32,
     pub priority: u32,
+    /// `0.0.0.0` or `::`: the local route covers every address.
+    pub any: std::net::IpAddr,
+    /// With the L7 proxy off the agent deletes the rule and route; so does this document.
+    pub install: bool,
 }
 
 #[derive(Template)]
@@ -25,7 +29,6 @@ struct RoutesDocument<'a> {
     family: Family,
     loader: &'a str,
     rules: Vec<PolicyRule>,
-    routes: Vec<String>,
 }
 
 /// The `ip -batch` document for `family` (IPv6: load with `ip -6 -batch -`).
@@ -37,12 +40,9 @@ pub fn routes_document(spec: &NodeSpec, family: Family) -> Result<String, Error>
         fwmark: Mark::new(m.to_proxy, m.host_mask).as_match().to_string(),
         table,
         priority: spec.routing.priority,
+        any: family.unspecified(),
+        install: spec.datapath.l7_proxy,
     }];
-    // `local 0.0.0.0/0 dev lo`: every address is local in this table.
-    let routes = vec![format!(
-        "local {}/0 dev lo table {table}",
-        family.unspecified()
-    )];
     let doc = RoutesDocument {
         version: env!("CARGO_PKG_VERSION"),
         family,
@@ -51,7 +51,6 @@ pub fn routes_document(spec: &NodeSpec, family: Family) -> Result<String, Error>
             Family::Ipv6 => "ip -6 -batch -",
         },
         rules,
-        routes,
     };
     let mut text = doc.render()?;
     text.push('\n');

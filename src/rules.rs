@@ -54,6 +54,9 @@ impl fmt::Display for Table {
 pub struct RuleSet {
     pub family: Family,
     pub tables: Vec<TableRules>,
+    /// Whether Cilium inserts its feeders at the top of the builtin chains (`-I`) or appends
+    /// them (`-A`); a full document looks the same either way, a `--noflush` repair does not.
+    pub prepend_feeders: bool,
 }
 
 impl RuleSet {
@@ -145,7 +148,9 @@ pub enum Target {
         on_ip: IpAddr,
         mark: Mark,
     },
-    Masquerade,
+    Masquerade {
+        random_fully: bool,
+    },
     Snat(IpAddr),
 }
 
@@ -161,7 +166,12 @@ impl fmt::Display for Target {
                 "-j TPROXY --on-port {port} --on-ip {on_ip} --tproxy-mark {}",
                 mark.as_xmark()
             ),
-            Target::Masquerade => f.write_str("-j MASQUERADE"),
+            Target::Masquerade {
+                random_fully: false,
+            } => f.write_str("-j MASQUERADE"),
+            Target::Masquerade { random_fully: true } => {
+                f.write_str("-j MASQUERADE --random-fully")
+            }
             Target::Snat(addr) => write!(f, "-j SNAT --to-source {addr}"),
         }
     }
@@ -332,11 +342,13 @@ mod tests {
 
     #[test]
     fn options_come_out_in_iptables_save_order() {
-        let rule = Rule::new(Target::Masquerade)
-            .not_out_if(&IfName::new("cilium_+").unwrap())
-            .not_dst(Cidr::parse("10.197.64.0/18").unwrap())
-            .src(Cidr::parse("10.197.65.0/24").unwrap())
-            .comment(Comment::new("cilium masquerade non-cluster").unwrap());
+        let rule = Rule::new(Target::Masquerade {
+            random_fully: false,
+        })
+        .not_out_if(&IfName::new("cilium_+").unwrap())
+        .not_dst(Cidr::parse("10.197.64.0/18").unwrap())
+        .src(Cidr::parse("10.197.65.0/24").unwrap())
+        .comment(Comment::new("cilium masquerade non-cluster").unwrap());
         assert_eq!(
             rule.to_string(),
             "-s 10.197.65.0/24 ! -d 10.197.64.0/18 ! -o cilium_+ -m comment --comment \"cilium masquerade non-cluster\" -j MASQUERADE"

@@ -27,6 +27,16 @@ pub struct NodeSpec {
 }
 
 impl NodeSpec {
+    /// The device traffic to local pods leaves through (`getDeliveryInterface`): cilium_host,
+    /// or the endpoint devices with endpoint routes.
+    pub fn delivery_interface(&self) -> &IfName {
+        if self.datapath.endpoint_routes {
+            &self.devices.endpoints
+        } else {
+            &self.devices.host
+        }
+    }
+
     pub fn family(&self, family: Family) -> Result<&FamilySpec, Error> {
         match family {
             Family::Ipv4 => self.ipv4.as_ref(),
@@ -78,11 +88,30 @@ pub enum RoutingMode {
     Tunnel,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The agent options that change the rule set (named after the cilium-agent flags).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Datapath {
     pub routing: RoutingMode,
     /// install-no-conntrack-iptables-rules.
     pub no_conntrack_pod_rules: bool,
+    /// enable-l7-proxy: the static proxy rules and TPROXY.
+    pub l7_proxy: bool,
+    /// enable-bpf-tproxy: BPF assigns sockets, so no TPROXY rules.
+    pub bpf_tproxy: bool,
+    /// The kernel has xt_socket: the socket rule can be installed.
+    pub xt_socket: bool,
+    /// enable-bpf-masquerade: no iptables masquerading in any family.
+    pub bpf_masquerade: bool,
+    /// iptables-random-fully.
+    pub random_fully: bool,
+    /// egress-masquerade-interfaces (one interface or wildcard).
+    pub masquerade_interface: Option<IfName>,
+    /// prepend-iptables-chains: feeders are inserted at the top of builtin chains.
+    pub prepend_feeders: bool,
+    /// disable-iptables-feeder-rules: hooks without a feeder.
+    pub disabled_feeders: Vec<&'static str>,
+    /// enable-endpoint-routes: traffic reaches pods via the endpoint devices.
+    pub endpoint_routes: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +200,44 @@ pub fn validate(raw: &RawConfig) -> Result<NodeSpec, Error> {
         )));
     }
 
+    let flag = |get: fn(&crate::config::RawDatapath) -> &Option<Loc<bool>>, default: bool| {
+        dp.and_then(|d| get(d).as_ref())
+            .map_or(default, |f| f.value)
+    };
+    let masquerade_interface = match dp.and_then(|d| d.egress_masquerade_interfaces.as_ref()) {
+        None => Some(None),
+        Some(list) => match &list.value[..] {
+            [] => Some(None),
+            [one] => ck
+                .check(IfName::new(&one.value).map_err(|p| one.error(p)))
+                .map(Some),
+            [_, second, ..] => {
+                // Cilium joins several with `,`, which iptables reads as one (absent) name.
+                ck.errors.push(second.error(Problem::Invalid(
+                    "iptables matches one output interface per rule: use a single name or a wildcard such as `eth+`".into(),
+                )));
+                None
+            }
+        },
+    };
+    let mut disabled_feeders = Vec::new();
+    for hook in dp
+        .and_then(|d| d.disable_iptables_feeder_rules.as_ref())
+        .iter()
+        .flat_map(|l| &l.value)
+    {
+        // The agent compares hooks case-insensitively.
+        const HOOKS: [&str; 5] = ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"];
+        match HOOKS.iter().find(|h| h.eq_ignore_ascii_case(&hook.value)) {
+            Some(h) => disabled_feeders.push(*h),
+            None => ck.errors.push(hook.error(Problem::UnknownValue {
+                what: "builtin chain",
+                text: hook.value.clone(),
+                expected: HOOKS.iter().map(|h| h.to_string()).collect(),
+            })),
+        }
+    }
+
     let ipv4 = family(&mut ck, raw.ipv4.as_ref(), Family::Ipv4);
     let ipv6 = family(&mut ck, raw.ipv6.as_ref(), Family::Ipv6);
     let marks = marks(&mut ck, raw.marks.as_ref());
@@ -210,6 +277,15 @@ pub fn validate(raw: &RawConfig) -> Result<NodeSpec, Error> {
         datapath: Datapath {
             routing: routing_mode.ok_or_else(missing)?,
             no_conntrack_pod_rules: no_conntrack.is_some_and(|f| f.value),
+            l7_proxy: flag(|d| &d.enable_l7_proxy, true),
+            bpf_tproxy: flag(|d| &d.enable_bpf_tproxy, false),
+            xt_socket: flag(|d| &d.xt_socket, true),
+            bpf_masquerade: flag(|d| &d.enable_bpf_masquerade, false),
+            random_fully: flag(|d| &d.iptables_random_fully, false),
+            masquerade_interface: masquerade_interface.ok_or_else(missing)?,
+            prepend_feeders: flag(|d| &d.prepend_iptables_chains, true),
+            disabled_feeders,
+            endpoint_routes: flag(|d| &d.enable_endpoint_routes, false),
         },
         marks: marks.ok_or_else(missing)?,
         proxies: proxies.ok_or_else(missing)?,

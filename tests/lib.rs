@@ -8,5 +8,6 @@ mod determinism;
 mod drift;
 mod errors;
 mod kernel;
+mod options;
 mod properties;
 mod render;

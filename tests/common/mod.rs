@@ -95,7 +95,52 @@ pub fn cases() -> Vec<Case> {
             ],
             Family::Ipv4,
         ),
+        // The agent-option matrix: each option alone over the reference node, then
+        // realistic combinations.
+        option("l7-proxy-off"),
+        option("bpf-tproxy"),
+        option("no-xt-socket"),
+        option("bpf-masquerade"),
+        option("random-fully"),
+        option("egress-masquerade-interface"),
+        option("feeders-disabled"),
+        option("endpoint-routes"),
+        option("current-release"),
+        case(
+            "option_current_defaults",
+            &["tests/fixtures/configs/options/current-defaults.toml"],
+            Family::Ipv4,
+        ),
+        case(
+            "option_kind_tunnel",
+            &["tests/fixtures/configs/options/kind-tunnel.toml"],
+            Family::Ipv4,
+        ),
+        case(
+            "option_current_dual_stack_native_v4",
+            &["tests/fixtures/configs/options/current-dual-stack-native.toml"],
+            Family::Ipv4,
+        ),
+        case(
+            "option_current_dual_stack_native_v6",
+            &["tests/fixtures/configs/options/current-dual-stack-native.toml"],
+            Family::Ipv6,
+        ),
     ]
+}
+
+/// One agent option layered over the reference node.
+fn option(name: &'static str) -> Case {
+    let label: &'static str =
+        Box::leak(format!("option_{}", name.replace('-', "_")).into_boxed_str());
+    Case {
+        name: label,
+        configs: vec![
+            path("examples/reference-node.toml"),
+            path(&format!("tests/fixtures/configs/options/{name}.toml")),
+        ],
+        family: Family::Ipv4,
+    }
 }
 
 pub fn render(case: &Case) -> String {
