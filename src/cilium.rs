@@ -4,7 +4,7 @@
 //! Release-dependent facts come from `release`; nothing here knows about text layout.
 
 use crate::error::{Error, Problem};
-use crate::marks::{Mark, tproxy_match};
+use crate::marks::{EGRESS_PROXY, MULTINODE_NODEPORT, Mark, tproxy_match};
 use crate::names::{ChainName, Comment, IfName};
 use crate::net::{Cidr, Family};
 use crate::rules::{Chain, Match, Rule, RuleSet, Table, TableRules, Target};
@@ -76,6 +76,8 @@ struct Chains {
     output: Vec<Rule>,
     forward: Vec<Rule>,
     post_nat: Vec<Rule>,
+    output_nat: Vec<Rule>,
+    pre_nat: Vec<Rule>,
 }
 
 impl Chains {
@@ -88,8 +90,9 @@ impl Chains {
             "CILIUM_OUTPUT" => self.output.clone(),
             "CILIUM_FORWARD" => self.forward.clone(),
             "CILIUM_POST_nat" => self.post_nat.clone(),
-            // CILIUM_OUTPUT_nat, CILIUM_PRE_nat and CILIUM_POST_mangle are created and fed
-            // but stay empty without IPsec.
+            "CILIUM_OUTPUT_nat" => self.output_nat.clone(),
+            "CILIUM_PRE_nat" => self.pre_nat.clone(),
+            // CILIUM_POST_mangle is created and fed but stays empty.
             _ => Vec::new(),
         }
     }
@@ -132,6 +135,21 @@ impl Chains {
         let l7 = dp.l7_proxy;
 
         let mut pre_raw = pod_notrack.clone();
+        if dp.ipsec {
+            // addCiliumNoTrackXfrmRules inserts 0xe00 then 0xd00 at the top, before the pod
+            // rules are inserted above them: the chain reads pod rules, 0xd00, 0xe00.
+            for mark in [m.decrypt, m.encrypt] {
+                pre_raw.push(
+                    Rule::new(Target::Notrack)
+                        .mark(Mark::new(mark, m.host_mask))
+                        .comment(c("cilium-xfrm-notrack:")?)
+                        .because(
+                            "IPsec packets (decrypted, to be encrypted) skip conntrack",
+                            &["datapath.enable_ipsec", "marks.decrypt", "marks.encrypt"],
+                        ),
+                );
+            }
+        }
         if l7 {
             pre_raw.push(
                 Rule::new(Target::Notrack)
@@ -169,6 +187,18 @@ impl Chains {
                                 "marks.is_proxy",
                                 "marks.proxy_noid_mask",
                             ],
+                        ),
+                );
+            }
+            if v4 && dp.ipsec && release.ipsec_proxy_forward_notrack {
+                output_raw.push(
+                    Rule::new(Target::Notrack)
+                        .out_if(&dev.host)
+                        .mark(Mark::new(EGRESS_PROXY, m.host_mask))
+                        .comment(c("cilium: NOTRACK for proxy forward traffic")?)
+                        .because(
+                            "with IPsec, egress-proxy traffic forwarded to cilium_host skips conntrack",
+                            &["datapath.enable_ipsec", "devices.host", "cilium"],
                         ),
                 );
             }
@@ -216,6 +246,31 @@ impl Chains {
         } else {
             family.unspecified()
         };
+        // addCiliumENIRules (IPv4): connmark multi-node NodePort traffic on the primary ENI and
+        // restore it on the endpoints; Cilium writes `lxc+` here whatever the endpoint device.
+        if let (true, Some(eni)) = (v4, &dp.eni_primary_interface) {
+            let why = c("cilium: primary ENI")?;
+            let keys: &[&'static str] = &["datapath.eni_primary_interface"];
+            pre_mangle.push(
+                Rule::new(Target::ConnmarkSet(Mark::new(
+                    MULTINODE_NODEPORT,
+                    MULTINODE_NODEPORT,
+                )))
+                .in_if(eni)
+                .comment(why.clone())
+                .with(Match::AddrTypeLocalIn)
+                .because(
+                    "NodePort traffic arriving on the primary ENI gets a connmark",
+                    keys,
+                ),
+            );
+            pre_mangle.push(
+                Rule::new(Target::ConnmarkRestore(MULTINODE_NODEPORT))
+                    .in_if(&IfName::new("lxc+")?)
+                    .comment(why)
+                    .because("replies from pods get the connmark back, so they leave by the ENI they came in", keys),
+            );
+        }
         let proxies = if l7 && !dp.bpf_tproxy {
             &spec.proxies[..]
         } else {
@@ -292,6 +347,8 @@ impl Chains {
                 );
             }
         }
+        input.extend(xfrm_accepts(spec, "filter", "CILIUM_INPUT")?);
+        output.extend(xfrm_accepts(spec, "filter", "CILIUM_OUTPUT")?);
         // installHostTrafficMarkRule: mark the host's own traffic, except what other parts of
         // the datapath already marked.
         let mut exclusions = vec![
@@ -340,7 +397,7 @@ impl Chains {
             accepts.push((true, dlv, "any->cluster on {} forward accept"));
             accepts.push((false, dlv, "cluster->any on {} forward accept (nodeport)"));
         }
-        let mut forward = Vec::new();
+        let mut forward = xfrm_accepts(spec, "filter", "CILIUM_FORWARD")?;
         for (outgoing, device, text) in accepts {
             let rule = Rule::new(Target::Accept);
             let rule = if outgoing {
@@ -362,9 +419,38 @@ impl Chains {
             input,
             output,
             forward,
-            post_nat: post_nat(spec, fam)?,
+            post_nat: [
+                xfrm_accepts(spec, "nat", "CILIUM_POST_nat")?,
+                post_nat(spec, fam)?,
+            ]
+            .concat(),
+            output_nat: xfrm_accepts(spec, "nat", "CILIUM_OUTPUT_nat")?,
+            pre_nat: xfrm_accepts(spec, "nat", "CILIUM_PRE_nat")?,
         })
     }
+}
+
+/// addCiliumAcceptXfrmRules: with IPsec, every filter and nat chain of Cilium's first accepts
+/// IPsec-marked packets, decrypt (0xd00) then encrypt (0xe00), so that no later rule (nor
+/// kube-proxy's, whose marks collide with the key ID bits) touches them.
+fn xfrm_accepts(spec: &NodeSpec, table: &str, chain: &str) -> Result<Vec<Rule>, Problem> {
+    if !spec.datapath.ipsec {
+        return Ok(Vec::new());
+    }
+    let m = &spec.marks;
+    let why = Comment::new(format!("exclude xfrm marks from {table} {chain} chain"))?;
+    Ok([m.decrypt, m.encrypt]
+        .into_iter()
+        .map(|mark| {
+            Rule::new(Target::Accept)
+                .mark(Mark::new(mark, m.host_mask))
+                .comment(why.clone())
+                .because(
+                    "IPsec packets pass Cilium's filter and nat chains untouched",
+                    &["datapath.enable_ipsec", "marks.decrypt", "marks.encrypt"],
+                )
+        })
+        .collect())
 }
 
 /// installMasqueradeRules: only with iptables masquerading on for this family.

@@ -203,6 +203,11 @@ pub struct RawDatapath {
     /// enable-endpoint-routes (default false): packets reach pods via their own devices, so
     /// the delivery interface is the endpoint device instead of cilium_host.
     pub enable_endpoint_routes: Option<Loc<bool>>,
+    /// enable-ipsec (default false): xfrm NOTRACK and ACCEPT rules.
+    pub enable_ipsec: Option<Loc<bool>>,
+    /// ENI (or AlibabaCloud) IPAM: the device with the default route, which gets the
+    /// "primary ENI" CONNMARK rules (IPv4).
+    pub eni_primary_interface: Option<Loc<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -301,6 +306,8 @@ merge_leaves!(RawDatapath {
     prepend_iptables_chains,
     disable_iptables_feeder_rules,
     enable_endpoint_routes,
+    enable_ipsec,
+    eni_primary_interface,
 });
 merge_leaves!(RawMarks {
     to_proxy,

@@ -110,6 +110,13 @@ impl Default for Marks {
     }
 }
 
+/// MagicMarkEgress: from the egress proxy. Not configurable: only the IPsec proxy-forward
+/// NOTRACK rule matches it, with the magic nibble mask.
+pub const EGRESS_PROXY: u32 = 0x0B00;
+
+/// MarkMultinodeNodeport / MaskMultinodeNodeport: the ENI connmark bit.
+pub const MULTINODE_NODEPORT: u32 = 0x80;
+
 /// The mark Cilium's BPF programs stamp on a packet bound for the proxy on `port`, as
 /// `iptProxyRule` computes it (pkg/datapath/iptables/iptables.go):
 /// `uint32(byteorder.HostToNetwork16(port)) << 16 | MagicMarkIsToProxy`.

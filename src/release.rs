@@ -42,6 +42,8 @@ pub struct Release {
     pub proxy_upstream_rules: bool,
     /// The host-mark rule also skips overlay, proxy-upstream and identity marks.
     pub host_mark_extended: bool,
+    /// With IPsec, CILIUM_OUTPUT_raw skips conntrack for egress-proxy traffic to cilium_host.
+    pub ipsec_proxy_forward_notrack: bool,
 }
 
 const fn chain(name: &'static str, table: Table, hook: &'static str, ipv6: bool) -> ChainDef {
@@ -76,6 +78,7 @@ pub const V1_11: Release = Release {
     output_accepts_proxy_mask: false,
     proxy_upstream_rules: false,
     host_mark_extended: false,
+    ipsec_proxy_forward_notrack: false,
 };
 
 /// The current line (the hive/reconciler-era `Manager`, v1.16 and v1.17): every difference
@@ -99,6 +102,7 @@ pub const V1_16: Release = Release {
     output_accepts_proxy_mask: true,
     proxy_upstream_rules: true,
     host_mark_extended: true,
+    ipsec_proxy_forward_notrack: true,
 };
 
 /// Every release line the tool can render, oldest first.

@@ -108,11 +108,16 @@ impl<T: fmt::Display> Neg<T> {
 /// A `-m` match module with its options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Match {
-    Mark { mark: Mark, negated: bool },
+    Mark {
+        mark: Mark,
+        negated: bool,
+    },
     Comment(Comment),
     SocketTransparent,
     SetDst(SetName),
     CtStateDnat,
+    /// `-m addrtype --dst-type LOCAL --limit-iface-in`.
+    AddrTypeLocalIn,
 }
 
 impl fmt::Display for Match {
@@ -130,6 +135,7 @@ impl fmt::Display for Match {
             Match::SocketTransparent => f.write_str("-m socket --transparent"),
             Match::SetDst(set) => write!(f, "-m set --match-set {set} dst"),
             Match::CtStateDnat => f.write_str("-m conntrack --ctstate DNAT"),
+            Match::AddrTypeLocalIn => f.write_str("-m addrtype --dst-type LOCAL --limit-iface-in"),
         }
     }
 }
@@ -152,6 +158,10 @@ pub enum Target {
         random_fully: bool,
     },
     Snat(IpAddr),
+    /// `-j CONNMARK --set-xmark V/M`.
+    ConnmarkSet(Mark),
+    /// `-j CONNMARK --restore-mark --nfmask M --ctmask M`.
+    ConnmarkRestore(u32),
 }
 
 impl fmt::Display for Target {
@@ -173,6 +183,13 @@ impl fmt::Display for Target {
                 f.write_str("-j MASQUERADE --random-fully")
             }
             Target::Snat(addr) => write!(f, "-j SNAT --to-source {addr}"),
+            Target::ConnmarkSet(mark) => write!(f, "-j CONNMARK --set-xmark {}", mark.as_xmark()),
+            Target::ConnmarkRestore(mask) => {
+                write!(
+                    f,
+                    "-j CONNMARK --restore-mark --nfmask {mask:#x} --ctmask {mask:#x}"
+                )
+            }
         }
     }
 }

@@ -28,9 +28,9 @@ pub struct NodeSpec {
 
 impl NodeSpec {
     /// The device traffic to local pods leaves through (`getDeliveryInterface`): cilium_host,
-    /// or the endpoint devices with endpoint routes.
+    /// or the endpoint devices with endpoint routes or ENI IPAM.
     pub fn delivery_interface(&self) -> &IfName {
-        if self.datapath.endpoint_routes {
+        if self.datapath.endpoint_routes || self.datapath.eni_primary_interface.is_some() {
             &self.devices.endpoints
         } else {
             &self.devices.host
@@ -112,6 +112,10 @@ pub struct Datapath {
     pub disabled_feeders: Vec<&'static str>,
     /// enable-endpoint-routes: traffic reaches pods via the endpoint devices.
     pub endpoint_routes: bool,
+    /// enable-ipsec.
+    pub ipsec: bool,
+    /// ENI IPAM: the device with the default route.
+    pub eni_primary_interface: Option<IfName>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,6 +224,12 @@ pub fn validate(raw: &RawConfig) -> Result<NodeSpec, Error> {
             }
         },
     };
+    let eni_primary_interface = match dp.and_then(|d| d.eni_primary_interface.as_ref()) {
+        None => Some(None),
+        Some(loc) => ck
+            .check(IfName::new(&loc.value).map_err(|p| loc.error(p)))
+            .map(Some),
+    };
     let mut disabled_feeders = Vec::new();
     for hook in dp
         .and_then(|d| d.disable_iptables_feeder_rules.as_ref())
@@ -286,6 +296,8 @@ pub fn validate(raw: &RawConfig) -> Result<NodeSpec, Error> {
             prepend_feeders: flag(|d| &d.prepend_iptables_chains, true),
             disabled_feeders,
             endpoint_routes: flag(|d| &d.enable_endpoint_routes, false),
+            ipsec: flag(|d| &d.enable_ipsec, false),
+            eni_primary_interface: eni_primary_interface.ok_or_else(missing)?,
         },
         marks: marks.ok_or_else(missing)?,
         proxies: proxies.ok_or_else(missing)?,

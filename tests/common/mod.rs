@@ -106,6 +106,17 @@ pub fn cases() -> Vec<Case> {
         option("feeders-disabled"),
         option("endpoint-routes"),
         option("current-release"),
+        option("ipsec"),
+        case(
+            "option_ipsec_current",
+            &["tests/fixtures/configs/options/ipsec-current.toml"],
+            Family::Ipv4,
+        ),
+        case(
+            "option_aws_eni",
+            &["tests/fixtures/configs/options/aws-eni.toml"],
+            Family::Ipv4,
+        ),
         case(
             "option_current_defaults",
             &["tests/fixtures/configs/options/current-defaults.toml"],
