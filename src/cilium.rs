@@ -6,7 +6,7 @@
 use crate::error::{Error, Problem};
 use crate::marks::{EGRESS_PROXY, MULTINODE_NODEPORT, Mark, tproxy_match};
 use crate::names::{ChainName, Comment, IfName};
-use crate::net::{Cidr, Family};
+use crate::net::{Cidr, Family, Protocol};
 use crate::rules::{Chain, Match, Rule, RuleSet, Table, TableRules, Target};
 use crate::spec::{FamilySpec, NodeSpec, RoutingMode};
 
@@ -410,6 +410,43 @@ impl Chains {
                 format!("forwarded traffic on Cilium's device {device} is accepted, even under a DROP policy"),
                 &["devices.host", "devices.net", "devices.endpoints", "datapath.enable_endpoint_routes"],
             ));
+        }
+
+        // endpointNoTrackRules, appended after everything else: per pod and protocol (tcp,
+        // then udp), to and from the annotated port, skipping conntrack and accepting. Not for
+        // IPv4 pods when all IPv4 pod traffic already skips conntrack (skipPodTrafficConntrack).
+        for pod in &spec.no_track_pods {
+            if Family::of(pod.ip) != family || (v4 && dp.no_conntrack_pod_rules) {
+                continue;
+            }
+            let host = Cidr::host(pod.ip);
+            for proto in Protocol::ALL {
+                let port = |source| Match::Port {
+                    proto,
+                    source,
+                    port: pod.port,
+                };
+                let to = |target| Rule::new(target).dst(host).proto(proto).with(port(false));
+                let from = |target| Rule::new(target).src(host).proto(proto).with(port(true));
+                let keys: &[&'static str] = &["no_track_pod.ip", "no_track_pod.port"];
+                let why = |what: &str| {
+                    format!(
+                        "{what} pod {} port {} ({proto}): policy.cilium.io/no-track-port",
+                        pod.ip, pod.port
+                    )
+                };
+                pre_raw.push(to(Target::Notrack).because(why("traffic to"), keys));
+                forward.push(to(Target::Accept).because(why("forwarded traffic to"), keys));
+                pre_raw.push(from(Target::Notrack).because(why("traffic from"), keys));
+                forward.push(from(Target::Accept).because(why("forwarded traffic from"), keys));
+                output_raw.push(to(Target::Notrack).because(why("host traffic to"), keys));
+                output.push(to(Target::Accept).because(why("host traffic to"), keys));
+                input.push(from(Target::Accept).because(why("replies to the host from"), keys));
+                output_raw
+                    .push(from(Target::Notrack).because(why("host-namespace traffic from"), keys));
+                output.push(from(Target::Accept).because(why("host-namespace traffic from"), keys));
+                input.push(to(Target::Accept).because(why("host-namespace traffic to"), keys));
+            }
         }
 
         Ok(Chains {

@@ -148,6 +148,17 @@ pub struct RawConfig {
     pub proxy: Option<Loc<Vec<RawProxy>>>,
     /// TPROXY policy routing.
     pub routing: Option<Loc<RawRouting>>,
+    /// Pods with the `policy.cilium.io/no-track-port` annotation (node-local-dns).
+    pub no_track_pod: Option<Loc<Vec<RawNoTrackPod>>>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawNoTrackPod {
+    /// The pod's IPv4 or IPv6 address.
+    pub ip: Loc<String>,
+    /// The annotated port; TCP and UDP both skip conntrack.
+    pub port: Loc<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -337,6 +348,7 @@ impl RawConfig {
         // A proxy list is replaced whole, so a later file can also remove proxies.
         leaf(&mut self.proxy, later.proxy);
         section(&mut self.routing, later.routing);
+        leaf(&mut self.no_track_pod, later.no_track_pod);
     }
 }
 

@@ -118,6 +118,12 @@ pub enum Match {
     CtStateDnat,
     /// `-m addrtype --dst-type LOCAL --limit-iface-in`.
     AddrTypeLocalIn,
+    /// `-m tcp --dport P` / `-m udp --sport P` (iptables-save names the protocol module).
+    Port {
+        proto: Protocol,
+        source: bool,
+        port: Port,
+    },
 }
 
 impl fmt::Display for Match {
@@ -136,6 +142,14 @@ impl fmt::Display for Match {
             Match::SetDst(set) => write!(f, "-m set --match-set {set} dst"),
             Match::CtStateDnat => f.write_str("-m conntrack --ctstate DNAT"),
             Match::AddrTypeLocalIn => f.write_str("-m addrtype --dst-type LOCAL --limit-iface-in"),
+            Match::Port {
+                proto,
+                source,
+                port,
+            } => {
+                let dir = if *source { "--sport" } else { "--dport" };
+                write!(f, "-m {proto} {dir} {port}")
+            }
         }
     }
 }

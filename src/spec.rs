@@ -24,6 +24,14 @@ pub struct NodeSpec {
     pub marks: Marks,
     pub proxies: Vec<Proxy>,
     pub routing: PolicyRouting,
+    /// Pods whose traffic on one port skips conntrack (policy.cilium.io/no-track-port).
+    pub no_track_pods: Vec<NoTrackPod>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoTrackPod {
+    pub ip: IpAddr,
+    pub port: Port,
 }
 
 impl NodeSpec {
@@ -248,6 +256,20 @@ pub fn validate(raw: &RawConfig) -> Result<NodeSpec, Error> {
         }
     }
 
+    let mut no_track_pods = Vec::new();
+    for pod in raw.no_track_pod.iter().flat_map(|l| &l.value) {
+        let ip = ck.check(IpAddr::from_str(&pod.ip.value).map_err(|_| {
+            pod.ip.error(Problem::Invalid(format!(
+                "`{}` is not an IPv4 or IPv6 address",
+                pod.ip.value
+            )))
+        }));
+        let port = ck.check(Port::new(pod.port.value).map_err(|e| pod.port.error(e)));
+        if let (Some(ip), Some(port)) = (ip, port) {
+            no_track_pods.push(NoTrackPod { ip, port });
+        }
+    }
+
     let ipv4 = family(&mut ck, raw.ipv4.as_ref(), Family::Ipv4);
     let ipv6 = family(&mut ck, raw.ipv6.as_ref(), Family::Ipv6);
     let marks = marks(&mut ck, raw.marks.as_ref());
@@ -305,6 +327,7 @@ pub fn validate(raw: &RawConfig) -> Result<NodeSpec, Error> {
             table: table.ok_or_else(missing)?,
             priority: priority.ok_or_else(missing)?,
         },
+        no_track_pods,
     })
 }
 

@@ -238,7 +238,15 @@ fn schema_describes_every_key_and_refuses_unknown_ones() {
     assert_eq!(
         top,
         [
-            "cilium", "datapath", "devices", "ipv4", "ipv6", "marks", "proxy", "routing"
+            "cilium",
+            "datapath",
+            "devices",
+            "ipv4",
+            "ipv6",
+            "marks",
+            "no_track_pod",
+            "proxy",
+            "routing"
         ]
     );
     let family = &schema["$defs"]["RawFamily"];

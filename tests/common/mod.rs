@@ -107,6 +107,15 @@ pub fn cases() -> Vec<Case> {
         option("endpoint-routes"),
         option("current-release"),
         option("ipsec"),
+        option("no-track-pods"),
+        case(
+            "option_no_track_pods_v6",
+            &[
+                "examples/ipv6-node.toml",
+                "tests/fixtures/configs/options/no-track-pods-v6.toml",
+            ],
+            Family::Ipv6,
+        ),
         case(
             "option_ipsec_current",
             &["tests/fixtures/configs/options/ipsec-current.toml"],
