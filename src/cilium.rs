@@ -490,6 +490,48 @@ fn xfrm_accepts(spec: &NodeSpec, table: &str, chain: &str) -> Result<Vec<Rule>, 
         .collect())
 }
 
+/// enable-masquerade-to-route-source: instead of the catch-all MASQUERADE, SNAT pod traffic to
+/// the preferred source of the route it leaves by. Routes to the exclusion CIDR are skipped and
+/// default routes come last, matching `! -d <exclusion>` (installMasqueradeRules).
+fn route_source_snat(
+    spec: &NodeSpec,
+    fam: &FamilySpec,
+    masq: &crate::spec::Masquerade,
+) -> Result<Vec<Rule>, Problem> {
+    let exclusion = masq.exclusion(fam);
+    let (defaults, specific): (Vec<_>, Vec<_>) = fam
+        .source_routes
+        .iter()
+        .filter(|r| r.dst != exclusion)
+        .partition(|r| r.dst.prefix_len() == 0);
+    let why = Comment::new("cilium snat non-cluster via source route")?;
+    let mut rules = Vec::new();
+    for route in specific.into_iter().chain(defaults) {
+        let rule = Rule::new(Target::Snat {
+            to: route.src,
+            random_fully: spec.datapath.random_fully,
+        })
+        .src(masq.alloc_cidr);
+        let rule = if route.dst.prefix_len() == 0 {
+            rule.not_dst(exclusion)
+        } else {
+            rule.dst(route.dst)
+        };
+        rules.push(rule.out_if(&route.dev).comment(why.clone()).because(
+            format!(
+                "pod traffic leaving by {} takes that route's source {}",
+                route.dev, route.src
+            ),
+            &[
+                "datapath.enable_masquerade_to_route_source",
+                "ipvX.source_routes",
+                "ipvX.alloc_cidr",
+            ],
+        ));
+    }
+    Ok(rules)
+}
+
 /// installMasqueradeRules: only with iptables masquerading on for this family.
 fn post_nat(spec: &NodeSpec, fam: &FamilySpec) -> Result<Vec<Rule>, Problem> {
     let Some(masq) = fam
@@ -530,27 +572,31 @@ fn post_nat(spec: &NodeSpec, fam: &FamilySpec) -> Result<Vec<Rule>, Problem> {
         );
     }
     // "cilium_+" is Cilium's own device prefix, not the configurable host device.
-    let rule = Rule::new(Target::Masquerade {
-        random_fully: spec.datapath.random_fully,
-    });
-    let rule = match egress {
-        Some(iface) => rule.not_dst(masq.exclusion(fam)).out_if(iface),
-        None => rule
-            .src(masq.alloc_cidr)
-            .not_dst(masq.exclusion(fam))
-            .not_out_if(&IfName::new("cilium_+")?),
-    };
-    rules.push(
-        rule.comment(Comment::new("cilium masquerade non-cluster")?)
-            .because(
-                "pod traffic leaving the cluster is masqueraded to the node's address",
-                &[
-                    "ipvX.masquerade",
-                    "ipvX.alloc_cidr",
-                    "ipvX.native_routing_cidr",
-                ],
-            ),
-    );
+    if spec.datapath.masquerade_route_source {
+        rules.extend(route_source_snat(spec, fam, masq)?);
+    } else {
+        let rule = Rule::new(Target::Masquerade {
+            random_fully: spec.datapath.random_fully,
+        });
+        let rule = match egress {
+            Some(iface) => rule.not_dst(masq.exclusion(fam)).out_if(iface),
+            None => rule
+                .src(masq.alloc_cidr)
+                .not_dst(masq.exclusion(fam))
+                .not_out_if(&IfName::new("cilium_+")?),
+        };
+        rules.push(
+            rule.comment(Comment::new("cilium masquerade non-cluster")?)
+                .because(
+                    "pod traffic leaving the cluster is masqueraded to the node's address",
+                    &[
+                        "ipvX.masquerade",
+                        "ipvX.alloc_cidr",
+                        "ipvX.native_routing_cidr",
+                    ],
+                ),
+        );
+    }
     rules.push(
         Rule::new(Target::Accept)
             .mark(Mark::new(m.is_proxy, m.proxy_mask))
@@ -564,7 +610,7 @@ fn post_nat(spec: &NodeSpec, fam: &FamilySpec) -> Result<Vec<Rule>, Problem> {
     );
     if spec.datapath.routing == RoutingMode::Tunnel {
         rules.push(
-            Rule::new(Target::Snat(masq.host_ip))
+            Rule::new(Target::snat(masq.host_ip))
                 .not_src(masq.alloc_cidr)
                 .not_dst(masq.alloc_cidr)
                 .out_if(host)
@@ -576,7 +622,7 @@ fn post_nat(spec: &NodeSpec, fam: &FamilySpec) -> Result<Vec<Rule>, Problem> {
         );
     }
     rules.push(
-        Rule::new(Target::Snat(masq.host_ip))
+        Rule::new(Target::snat(masq.host_ip))
             .src(Cidr::host(loopback))
             .out_if(dlv)
             .comment(Comment::new(format!(
@@ -592,7 +638,7 @@ fn post_nat(spec: &NodeSpec, fam: &FamilySpec) -> Result<Vec<Rule>, Problem> {
         return Ok(rules);
     }
     rules.push(
-        Rule::new(Target::Snat(masq.host_ip))
+        Rule::new(Target::snat(masq.host_ip))
             .out_if(dlv)
             .mark(Mark::new(m.identity, m.host_mask))
             .with(Match::CtStateDnat)

@@ -178,6 +178,20 @@ pub struct RawFamily {
     pub node_ipset: Option<Loc<String>>,
     /// Members of the node ipset.
     pub node_ips: Option<Loc<Vec<Loc<String>>>>,
+    /// With enable_masquerade_to_route_source: the node's routes that have a preferred source
+    /// on a native device, as `ip route` shows them.
+    pub source_routes: Option<Loc<Vec<RawSourceRoute>>>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSourceRoute {
+    /// The route's destination (`0.0.0.0/0` for the default route).
+    pub dst: Loc<String>,
+    /// The device it leaves through.
+    pub dev: Loc<String>,
+    /// Its preferred source address (`src` in `ip route`): the SNAT address.
+    pub src: Loc<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -216,6 +230,11 @@ pub struct RawDatapath {
     pub enable_endpoint_routes: Option<Loc<bool>>,
     /// enable-ipsec (default false): xfrm NOTRACK and ACCEPT rules.
     pub enable_ipsec: Option<Loc<bool>>,
+    /// enable-masquerade-to-route-source: SNAT to each route's preferred source instead of the
+    /// catch-all MASQUERADE (list the routes in `[ipvX] source_routes`).
+    pub enable_masquerade_to_route_source: Option<Loc<bool>>,
+    /// cni-chaining-mode=aws-cni: with endpoint routes, pods sit behind aws-cni's `eni…` devices.
+    pub aws_cni_chaining: Option<Loc<bool>>,
     /// ENI (or AlibabaCloud) IPAM: the device with the default route, which gets the
     /// "primary ENI" CONNMARK rules (IPv4).
     pub eni_primary_interface: Option<Loc<String>>,
@@ -298,7 +317,8 @@ merge_leaves!(RawFamily {
     host_ip,
     masquerade,
     node_ipset,
-    node_ips
+    node_ips,
+    source_routes,
 });
 merge_leaves!(RawDevices {
     host,
@@ -319,6 +339,8 @@ merge_leaves!(RawDatapath {
     enable_endpoint_routes,
     enable_ipsec,
     eni_primary_interface,
+    enable_masquerade_to_route_source,
+    aws_cni_chaining,
 });
 merge_leaves!(RawMarks {
     to_proxy,

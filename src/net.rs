@@ -108,6 +108,10 @@ impl Cidr {
         Family::of(self.0.addr())
     }
 
+    pub fn prefix_len(self) -> u8 {
+        self.0.prefix_len()
+    }
+
     pub fn contains(self, addr: IpAddr) -> bool {
         self.0.contains(&addr)
     }

@@ -171,11 +171,25 @@ pub enum Target {
     Masquerade {
         random_fully: bool,
     },
-    Snat(IpAddr),
+    /// `-j SNAT --to-source A`, with `--random-fully` where Cilium adds it.
+    Snat {
+        to: IpAddr,
+        random_fully: bool,
+    },
     /// `-j CONNMARK --set-xmark V/M`.
     ConnmarkSet(Mark),
     /// `-j CONNMARK --restore-mark --nfmask M --ctmask M`.
     ConnmarkRestore(u32),
+}
+
+impl Target {
+    /// Plain SNAT, as the host->cluster and hairpin rules use it.
+    pub fn snat(to: IpAddr) -> Target {
+        Target::Snat {
+            to,
+            random_fully: false,
+        }
+    }
 }
 
 impl fmt::Display for Target {
@@ -196,7 +210,14 @@ impl fmt::Display for Target {
             Target::Masquerade { random_fully: true } => {
                 f.write_str("-j MASQUERADE --random-fully")
             }
-            Target::Snat(addr) => write!(f, "-j SNAT --to-source {addr}"),
+            Target::Snat {
+                to,
+                random_fully: false,
+            } => write!(f, "-j SNAT --to-source {to}"),
+            Target::Snat {
+                to,
+                random_fully: true,
+            } => write!(f, "-j SNAT --to-source {to} --random-fully"),
             Target::ConnmarkSet(mark) => write!(f, "-j CONNMARK --set-xmark {}", mark.as_xmark()),
             Target::ConnmarkRestore(mask) => {
                 write!(

@@ -26,6 +26,8 @@ pub struct NodeSpec {
     pub routing: PolicyRouting,
     /// Pods whose traffic on one port skips conntrack (policy.cilium.io/no-track-port).
     pub no_track_pods: Vec<NoTrackPod>,
+    /// aws-cni's container devices (`eni+`), Cilium's own constant.
+    pub aws_cni_devices: IfName,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,9 +38,13 @@ pub struct NoTrackPod {
 
 impl NodeSpec {
     /// The device traffic to local pods leaves through (`getDeliveryInterface`): cilium_host,
-    /// or the endpoint devices with endpoint routes or ENI IPAM.
+    /// or the endpoint devices with endpoint routes or ENI IPAM, or aws-cni's `eni+` with
+    /// endpoint routes under aws-cni chaining.
     pub fn delivery_interface(&self) -> &IfName {
-        if self.datapath.endpoint_routes || self.datapath.eni_primary_interface.is_some() {
+        let dp = &self.datapath;
+        if dp.endpoint_routes && dp.aws_cni_chaining {
+            &self.aws_cni_devices
+        } else if dp.endpoint_routes || dp.eni_primary_interface.is_some() {
             &self.devices.endpoints
         } else {
             &self.devices.host
@@ -65,6 +71,16 @@ pub struct FamilySpec {
     /// The ipset of cluster node addresses the masquerade exclusion matches.
     pub node_ipset: SetName,
     pub node_ips: Vec<IpAddr>,
+    /// Routes with a preferred source, for enable-masquerade-to-route-source.
+    pub source_routes: Vec<SourceRoute>,
+}
+
+/// A route with a preferred source address on a native device (`ip route` `src`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRoute {
+    pub dst: Cidr,
+    pub dev: IfName,
+    pub src: IpAddr,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +140,10 @@ pub struct Datapath {
     pub ipsec: bool,
     /// ENI IPAM: the device with the default route.
     pub eni_primary_interface: Option<IfName>,
+    /// enable-masquerade-to-route-source.
+    pub masquerade_route_source: bool,
+    /// cni-chaining-mode=aws-cni.
+    pub aws_cni_chaining: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -320,6 +340,8 @@ pub fn validate(raw: &RawConfig) -> Result<NodeSpec, Error> {
             endpoint_routes: flag(|d| &d.enable_endpoint_routes, false),
             ipsec: flag(|d| &d.enable_ipsec, false),
             eni_primary_interface: eni_primary_interface.ok_or_else(missing)?,
+            masquerade_route_source: flag(|d| &d.enable_masquerade_to_route_source, false),
+            aws_cni_chaining: flag(|d| &d.aws_cni_chaining, false),
         },
         marks: marks.ok_or_else(missing)?,
         proxies: proxies.ok_or_else(missing)?,
@@ -328,6 +350,7 @@ pub fn validate(raw: &RawConfig) -> Result<NodeSpec, Error> {
             priority: priority.ok_or_else(missing)?,
         },
         no_track_pods,
+        aws_cni_devices: IfName::new("eni+").map_err(|_| missing())?,
     })
 }
 
@@ -389,6 +412,16 @@ fn family(
     let node_ipset = ck.or(&f.node_ipset, SetName::new(default_set).ok()?, |s| {
         SetName::new(s)
     });
+    let mut source_routes = Vec::new();
+    for route in f.source_routes.iter().flat_map(|l| &l.value) {
+        let dst =
+            ck.check(Cidr::parse_in(&route.dst.value, family).map_err(|p| route.dst.error(p)));
+        let dev = ck.check(IfName::new(&route.dev.value).map_err(|p| route.dev.error(p)));
+        let src = ck.check(address(&route.src.value, family).map_err(|p| route.src.error(p)));
+        if let (Some(dst), Some(dev), Some(src)) = (dst, dev, src) {
+            source_routes.push(SourceRoute { dst, dev, src });
+        }
+    }
     let mut node_ips = Vec::new();
     for ip in f.node_ips.iter().flat_map(|l| &l.value) {
         node_ips.extend(ck.check(address(&ip.value, family).map_err(|p| ip.error(p))));
@@ -429,6 +462,7 @@ fn family(
         masquerade,
         node_ipset: node_ipset?,
         node_ips,
+        source_routes,
     }))
 }
 

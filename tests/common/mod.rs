@@ -108,6 +108,8 @@ pub fn cases() -> Vec<Case> {
         option("current-release"),
         option("ipsec"),
         option("no-track-pods"),
+        option("route-source"),
+        option("aws-cni-chaining"),
         case(
             "option_no_track_pods_v6",
             &[
