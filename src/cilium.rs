@@ -276,6 +276,8 @@ impl Chains {
         } else {
             &[]
         };
+        // The agent adds TPROXY pairs as listeners register (DNS first in practice); here they
+        // follow the config's proxy order, which the operator controls.
         for proxy in proxies {
             let why = Comment::new(format!("cilium: TPROXY to host {} proxy", proxy.name))?;
             for proto in &proxy.protocols {
