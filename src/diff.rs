@@ -235,6 +235,18 @@ fn owned_feeder(rule: &crate::save::DumpRule) -> Option<String> {
     }
 }
 
+/// Reports an owned chain the config does not render and plans its removal.
+fn stale_chain(
+    finding: &mut impl FnMut(&str, &str, Kind),
+    plan: &mut TablePlan,
+    table: &str,
+    chain: &DumpChain,
+) {
+    let rules = chain.rules.len();
+    finding(table, &chain.name, Kind::StaleChain { rules });
+    plan.remove.push(chain.name.clone());
+}
+
 /// Compares `desired` with the live `dump` of the same family.
 pub fn diff(desired: &RuleSet, dump: &Dump) -> Report {
     let mut findings = Vec::new();
@@ -350,14 +362,7 @@ pub fn diff(desired: &RuleSet, dump: &Dump) -> Report {
                 && owned(&chain.name)
                 && !desired_own.contains(&chain.name.as_str())
             {
-                finding(
-                    name,
-                    &chain.name,
-                    Kind::StaleChain {
-                        rules: chain.rules.len(),
-                    },
-                );
-                plan.remove.push(chain.name.clone());
+                stale_chain(&mut finding, &mut plan, name, chain);
             }
         }
         if !plan.is_empty() {
@@ -382,14 +387,7 @@ pub fn diff(desired: &RuleSet, dump: &Dump) -> Report {
                     }
                 }
             } else if owned(&chain.name) {
-                finding(
-                    &live.name,
-                    &chain.name,
-                    Kind::StaleChain {
-                        rules: chain.rules.len(),
-                    },
-                );
-                plan.remove.push(chain.name.clone());
+                stale_chain(&mut finding, &mut plan, &live.name, chain);
             }
         }
         if !plan.is_empty() {

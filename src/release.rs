@@ -55,13 +55,13 @@ const fn chain(name: &'static str, table: Table, hook: &'static str, ipv6: bool)
     }
 }
 
-/// The reference node's era (v1.11). CILIUM_FORWARD is IPv4-only in this era. The catalogue
-/// lists CILIUM_POST_nat as IPv4-only too, but v1.11 already created the IPv6 node set
-/// (`cilium_node_set_v6`, PR #16603) for IPv6 iptables masquerading, which lives in that chain;
-/// we follow the masquerade code and give ip6tables the chain.
-pub const V1_11: Release = Release {
-    name: "1.11",
-    chains: &[
+/// `ciliumChains` in creation order. The lines differ only in whether CILIUM_FORWARD exists in
+/// ip6tables. The catalogue lists CILIUM_POST_nat as IPv4-only in the v1.11 era too, but v1.11
+/// already created the IPv6 node set (`cilium_node_set_v6`, PR #16603) for IPv6 iptables
+/// masquerading, which lives in that chain; we follow the masquerade code and give ip6tables the
+/// chain in both lines.
+const fn cilium_chains(forward_ipv6: bool) -> [ChainDef; 10] {
+    [
         chain("CILIUM_INPUT", Table::Filter, "INPUT", true),
         chain("CILIUM_OUTPUT", Table::Filter, "OUTPUT", true),
         chain("CILIUM_OUTPUT_raw", Table::Raw, "OUTPUT", true),
@@ -71,8 +71,17 @@ pub const V1_11: Release = Release {
         chain("CILIUM_POST_mangle", Table::Mangle, "POSTROUTING", false),
         chain("CILIUM_PRE_mangle", Table::Mangle, "PREROUTING", true),
         chain("CILIUM_PRE_raw", Table::Raw, "PREROUTING", true),
-        chain("CILIUM_FORWARD", Table::Filter, "FORWARD", false),
-    ],
+        chain("CILIUM_FORWARD", Table::Filter, "FORWARD", forward_ipv6),
+    ]
+}
+
+const CHAINS_V1_11: [ChainDef; 10] = cilium_chains(false);
+const CHAINS_V1_16: [ChainDef; 10] = cilium_chains(true);
+
+/// The reference node's era (v1.11): CILIUM_FORWARD is IPv4-only.
+pub const V1_11: Release = Release {
+    name: "1.11",
+    chains: &CHAINS_V1_11,
     tproxy_on_loopback: false,
     socket_mark_exclusions: false,
     output_accepts_proxy_mask: false,
@@ -82,21 +91,10 @@ pub const V1_11: Release = Release {
 };
 
 /// The current line (the hive/reconciler-era `Manager`, v1.16 and v1.17): every difference
-/// reference/cilium-rules.md §8 lists, and CILIUM_FORWARD and CILIUM_POST_nat in ip6tables.
+/// reference/cilium-rules.md §8 lists, and CILIUM_FORWARD in ip6tables.
 pub const V1_16: Release = Release {
     name: "1.16",
-    chains: &[
-        chain("CILIUM_INPUT", Table::Filter, "INPUT", true),
-        chain("CILIUM_OUTPUT", Table::Filter, "OUTPUT", true),
-        chain("CILIUM_OUTPUT_raw", Table::Raw, "OUTPUT", true),
-        chain("CILIUM_POST_nat", Table::Nat, "POSTROUTING", true),
-        chain("CILIUM_OUTPUT_nat", Table::Nat, "OUTPUT", false),
-        chain("CILIUM_PRE_nat", Table::Nat, "PREROUTING", false),
-        chain("CILIUM_POST_mangle", Table::Mangle, "POSTROUTING", false),
-        chain("CILIUM_PRE_mangle", Table::Mangle, "PREROUTING", true),
-        chain("CILIUM_PRE_raw", Table::Raw, "PREROUTING", true),
-        chain("CILIUM_FORWARD", Table::Filter, "FORWARD", true),
-    ],
+    chains: &CHAINS_V1_16,
     tproxy_on_loopback: true,
     socket_mark_exclusions: true,
     output_accepts_proxy_mask: true,
