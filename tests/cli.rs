@@ -8,9 +8,7 @@ use predicates::prelude::*;
 use crate::common::path;
 
 fn cmd() -> Command {
-    let mut c = Command::cargo_bin("cilium-ipt").unwrap();
-    c.env_clear();
-    c
+    crate::common::cilium_ipt()
 }
 
 fn seed() -> String {
@@ -189,16 +187,14 @@ fn output_keeps_an_existing_files_mode() {
 
 #[test]
 fn later_config_files_win() {
-    let out = cmd()
-        .arg("render")
-        .arg(path("examples/overlay-base.toml"))
-        .arg(path("examples/overlay-node-17.toml"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = crate::common::stdout_text(
+        cmd()
+            .arg("render")
+            .arg(path("examples/overlay-base.toml"))
+            .arg(path("examples/overlay-node-17.toml"))
+            .assert()
+            .success(),
+    );
     assert!(
         text.contains("-s 10.197.81.0/24 ! -d 10.197.64.0/18"),
         "{text}"
@@ -266,15 +262,13 @@ fn routes_follow_the_config() {
 
 #[test]
 fn ipset_fills_a_temporary_set_and_swaps_it_in() {
-    let out = cmd()
-        .arg("ipset")
-        .arg(path("examples/dual-stack-node.toml"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = crate::common::stdout_text(
+        cmd()
+            .arg("ipset")
+            .arg(path("examples/dual-stack-node.toml"))
+            .assert()
+            .success(),
+    );
     let lines: Vec<&str> = text.lines().skip(1).collect();
     assert_eq!(lines.len(), 14, "{text}");
     assert_eq!(

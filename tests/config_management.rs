@@ -11,7 +11,7 @@ use predicates::prelude::*;
 use crate::common::path;
 
 fn cmd() -> Command {
-    Command::cargo_bin("cilium-ipt").unwrap()
+    crate::common::cilium_ipt()
 }
 
 fn stdout_of(args: &[&str]) -> String {

@@ -3,7 +3,6 @@
 
 use std::fs;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
 use crate::common::path;
@@ -22,7 +21,7 @@ fn ipv6_config() -> String {
 
 /// Runs `cilium-ipt diff --format json` on a fixture; returns the exit code and the findings.
 fn diff_json(backend: &str, name: &str) -> (i32, Vec<Value>) {
-    let mut cmd = Command::cargo_bin("cilium-ipt").unwrap();
+    let mut cmd = crate::common::cilium_ipt();
     cmd.arg("diff")
         .args(["--format", "json", "--live"])
         .arg(fixture(backend, name));
@@ -165,7 +164,7 @@ fn foreign_rules_are_never_drift() {
 }
 
 fn reconcile(backend: &str, name: &str) -> String {
-    let mut cmd = Command::cargo_bin("cilium-ipt").unwrap();
+    let mut cmd = crate::common::cilium_ipt();
     cmd.args(["reconcile", "--live"])
         .arg(fixture(backend, name));
     if name.ends_with(".v6") {
@@ -224,16 +223,13 @@ fn reconcile_of_an_intact_node_is_a_comment() {
 #[test]
 fn diff_from_stdin_and_human_output() {
     let live = fs::read_to_string(fixture("nft", "missing-feeder.v4")).unwrap();
-    let out = Command::cargo_bin("cilium-ipt")
-        .unwrap()
-        .arg("diff")
-        .write_stdin(live)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = crate::common::stdout_text(
+        crate::common::cilium_ipt()
+            .arg("diff")
+            .write_stdin(live)
+            .assert()
+            .code(1),
+    );
     assert_eq!(
         text,
         "# nat PREROUTING: missing feeder -> CILIUM_PRE_nat\ndrift: 1 finding in 1 table\n"
@@ -242,16 +238,13 @@ fn diff_from_stdin_and_human_output() {
 
 #[test]
 fn human_output_is_a_unified_diff_per_chain() {
-    let out = Command::cargo_bin("cilium-ipt")
-        .unwrap()
-        .args(["diff", "--live"])
-        .arg(fixture("legacy", "unexpected-rule.v4"))
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = crate::common::stdout_text(
+        crate::common::cilium_ipt()
+            .args(["diff", "--live"])
+            .arg(fixture("legacy", "unexpected-rule.v4"))
+            .assert()
+            .code(1),
+    );
     assert!(text.contains(
         "--- expected filter/CILIUM_INPUT\n+++ live filter/CILIUM_INPUT\n+-A CILIUM_INPUT -s 203.0.113.7/32 -j ACCEPT\n -A CILIUM_INPUT -m mark --mark 0x200/0xf00"
     ), "{text}");
@@ -262,8 +255,7 @@ fn malformed_live_input_is_exit_2_with_a_line_number() {
     let live = fs::read_to_string(fixture("nft", "intact.v4")).unwrap();
     // Cut inside the last table: no COMMIT.
     let truncated = &live[..live.rfind("COMMIT").unwrap()];
-    Command::cargo_bin("cilium-ipt")
-        .unwrap()
+    crate::common::cilium_ipt()
         .arg("diff")
         .write_stdin(truncated.to_string())
         .assert()
@@ -272,8 +264,7 @@ fn malformed_live_input_is_exit_2_with_a_line_number() {
         .stderr(predicates::str::contains(
             "cannot parse iptables-save output from <stdin>: line 74: table `nat` has no COMMIT",
         ));
-    Command::cargo_bin("cilium-ipt")
-        .unwrap()
+    crate::common::cilium_ipt()
         .arg("reconcile")
         .write_stdin("*filter\n:INPUT ACCEPT [0:0]\n-A OUTPUT -j ACCEPT\nCOMMIT\n")
         .assert()

@@ -3,8 +3,6 @@
 
 use std::fs;
 
-use assert_cmd::Command;
-
 /// Line and column (1-based) of the first occurrence of `needle` in `text`.
 fn position(text: &str, needle: &str) -> (usize, usize) {
     let at = text
@@ -31,8 +29,7 @@ fn check(case: &Bad) -> String {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("node.toml");
     fs::write(&file, case.toml).unwrap();
-    let out = Command::cargo_bin("cilium-ipt")
-        .unwrap()
+    let out = crate::common::cilium_ipt()
         .arg("render")
         .arg(&file)
         .output()
@@ -357,8 +354,7 @@ fn an_error_in_a_later_file_names_that_file() {
     let node = dir.path().join("node-17.toml");
     fs::write(&base, "[ipv4]\nalloc_cidr = \"10.1.0.0/24\"\n").unwrap();
     fs::write(&node, "# node 17\n[ipv4]\nhost_ip = \"10.1.0.300\"\n").unwrap();
-    let out = Command::cargo_bin("cilium-ipt")
-        .unwrap()
+    let out = crate::common::cilium_ipt()
         .arg("render")
         .arg(&base)
         .arg(&node)

@@ -9,7 +9,7 @@ use predicates::prelude::*;
 use crate::common::path;
 
 fn cmd() -> Command {
-    Command::cargo_bin("cilium-ipt").unwrap()
+    crate::common::cilium_ipt()
 }
 
 fn with_option(option: &str) -> Vec<String> {
@@ -112,16 +112,14 @@ fn disabled_feeders_are_not_drift_and_existing_ones_are_removed() {
         kinds.iter().all(|(chain, kind)| kind == "stale_feeder"
             && (chain == "PREROUTING" || chain == "POSTROUTING"))
     );
-    let out = cmd()
-        .arg("reconcile")
-        .args(&configs)
-        .write_stdin(live)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let doc = String::from_utf8(out).unwrap();
+    let doc = crate::common::stdout_text(
+        cmd()
+            .arg("reconcile")
+            .args(&configs)
+            .write_stdin(live)
+            .assert()
+            .success(),
+    );
     assert_eq!(
         doc.lines().filter(|l| l.starts_with("-D ")).count(),
         5,

@@ -5,6 +5,18 @@ use std::path::PathBuf;
 
 use cilium_ipt::Family;
 
+/// The built binary, with a clean environment: what a user runs.
+pub fn cilium_ipt() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("cilium-ipt").expect("binary is built");
+    cmd.env_clear();
+    cmd
+}
+
+/// The stdout of a finished run, as text.
+pub fn stdout_text(assert: assert_cmd::assert::Assert) -> String {
+    String::from_utf8(assert.get_output().stdout.clone()).expect("stdout is UTF-8")
+}
+
 /// A rendered document under test: a name (the snapshot's), its config files and family.
 pub struct Case {
     pub name: &'static str,
