@@ -367,6 +367,18 @@ fn number<T: TryFrom<i64>>(what: &'static str, v: i64, min: i64, max: i64) -> Re
     T::try_from(v).map_err(|_| out_of_range())
 }
 
+/// A /0 range as `-s`/`-d`: iptables-save drops `-d 0.0.0.0/0` (the document would not read
+/// back the same), the nft backend refuses `! -d 0.0.0.0/0` with EINVAL, and as a pod or
+/// native-routing CIDR it would make every address part of the cluster.
+fn not_everything(cidr: Cidr) -> Result<Cidr, Problem> {
+    if cidr.prefix_len() == 0 {
+        return Err(Problem::Invalid(format!(
+            "`{cidr}` covers every address; a pod or native-routing CIDR must be narrower (iptables cannot match it as written)"
+        )));
+    }
+    Ok(cidr)
+}
+
 fn address(text: &str, family: Family) -> Result<IpAddr, Problem> {
     match IpAddr::from_str(text) {
         Ok(addr) if Family::of(addr) == family => Ok(addr),
@@ -395,7 +407,11 @@ fn family(
         match v {
             None => Some(None),
             Some(loc) => ck
-                .check(Cidr::parse_in(&loc.value, family).map_err(|p| loc.error(p)))
+                .check(
+                    Cidr::parse_in(&loc.value, family)
+                        .and_then(not_everything)
+                        .map_err(|p| loc.error(p)),
+                )
                 .map(Some),
         }
     };

@@ -147,6 +147,23 @@ fn cidr_with_host_bits_suggests_the_network() {
 }
 
 #[test]
+fn cidr_covering_every_address_is_refused() {
+    // iptables-save drops `-d 0.0.0.0/0` and the nft backend refuses `! -d 0.0.0.0/0`.
+    check(&Bad {
+        toml: "[ipv4]\nnative_routing_cidr = \"0.0.0.0/0\"\nmasquerade = false\n",
+        at: "\"0.0.0.0/0\"",
+        says: "covers every address",
+        help: None,
+    });
+    check(&Bad {
+        toml: "[ipv6]\nalloc_cidr = \"::/0\"\nhost_ip = \"fd00::1\"\n",
+        at: "\"::/0\"",
+        says: "`::/0` covers every address",
+        help: None,
+    });
+}
+
+#[test]
 fn ports_out_of_range() {
     for port in ["0", "65536", "-1"] {
         let toml = format!("[ipv4]\n{NODE}[[proxy]]\nname = \"p\"\nport = {port}\n");

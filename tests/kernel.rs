@@ -105,6 +105,36 @@ pub fn in_namespace(script: &str, stdin: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Like `in_namespace`, but a restore failure also shows the document lines around the line
+/// iptables-restore names (`line N: ...`), so the rule at fault is in the message.
+fn in_namespace_showing(script: &str, doc: &str) -> String {
+    let result = std::panic::catch_unwind(|| in_namespace(script, doc));
+    match result {
+        Ok(out) => out,
+        Err(panic) => {
+            let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+            let line = message
+                .split("line ")
+                .nth(1)
+                .and_then(|rest| rest.split(':').next())
+                .and_then(|n| n.trim().parse::<usize>().ok());
+            let context = match line {
+                Some(n) => doc
+                    .lines()
+                    .enumerate()
+                    .skip(n.saturating_sub(4))
+                    .take(7)
+                    .map(|(i, l)| {
+                        format!("{:>5}{} {l}\n", i + 1, if i + 1 == n { ">" } else { " " })
+                    })
+                    .collect::<String>(),
+                None => String::new(),
+            };
+            panic!("{message}\ndocument around the failing line:\n{context}")
+        }
+    }
+}
+
 /// Splits a document into its table blocks (`*table` … `COMMIT`), comments dropped.
 fn tables(doc: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -139,7 +169,7 @@ pub fn assert_round_trip(name: &str, doc: &str, family: Family, backend: &str) {
             "echo '### {table}'; {tool}-{backend}-save -t {table}\n"
         ));
     }
-    let saved = in_namespace(&script, doc);
+    let saved = in_namespace_showing(&script, doc);
     for (table, body) in &expected {
         let got = saved
             .split(&format!("### {table}\n"))
