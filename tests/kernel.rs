@@ -339,3 +339,39 @@ fn reconcile_repairs_every_breakage_and_leaves_foreign_rules_alone() {
         }
     }
 }
+
+#[test]
+fn random_combinations_of_breakages_are_repaired_in_one_pass() {
+    use proptest::prelude::*;
+    if !kernel_tests_enabled("random_combinations_of_breakages_are_repaired_in_one_pass") {
+        return;
+    }
+    // Every single breakage except the combined one, in a random non-empty subset and order;
+    // a command whose target an earlier one already removed may fail (`|| true`).
+    let singles: Vec<&str> = BREAKAGES
+        .iter()
+        .filter(|(name, _)| *name != "everything at once")
+        .map(|(_, commands)| *commands)
+        .collect();
+    let strategy = (
+        prop::sample::subsequence(singles.clone(), 2..=singles.len()).prop_shuffle(),
+        prop::sample::select(BACKENDS.to_vec()),
+    );
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(6));
+    runner
+        .run(&strategy, |(picked, backend)| {
+            let commands: Vec<String> = picked
+                .iter()
+                .flat_map(|c| c.split("; "))
+                .map(|c| format!("{{ {c}; }} 2>/dev/null || true"))
+                .collect();
+            repair(
+                backend,
+                Family::Ipv4,
+                "random combination",
+                &commands.join("\n"),
+            );
+            Ok(())
+        })
+        .unwrap();
+}
