@@ -111,14 +111,6 @@ impl Cidr {
     pub fn prefix_len(self) -> u8 {
         self.0.prefix_len()
     }
-
-    pub fn contains(self, addr: IpAddr) -> bool {
-        self.0.contains(&addr)
-    }
-
-    pub fn contains_net(self, other: Cidr) -> bool {
-        self.0.contains(&other.0)
-    }
 }
 
 /// Says why a string is not a CIDR, since ipnet only ever says "invalid IP address syntax".

@@ -59,16 +59,6 @@ pub struct RuleSet {
     pub prepend_feeders: bool,
 }
 
-impl RuleSet {
-    pub fn rule_count(&self) -> usize {
-        self.tables
-            .iter()
-            .flat_map(|t| &t.chains)
-            .map(|c| c.rules.len())
-            .sum()
-    }
-}
-
 /// One table: builtin chains first (hook order), then user chains sorted by name, which is
 /// how iptables-save lists them on both backends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -355,13 +345,6 @@ impl Rule {
 
     pub fn comment(self, comment: Comment) -> Rule {
         self.with(Match::Comment(comment))
-    }
-
-    pub fn comment_text(&self) -> Option<&Comment> {
-        self.matches.iter().find_map(|m| match m {
-            Match::Comment(c) => Some(c),
-            _ => None,
-        })
     }
 }
 
