@@ -13,7 +13,7 @@ use crate::spec::{FamilySpec, NodeSpec, RoutingMode};
 /// The rule set for `family`, or `FamilyMissing` when the config does not describe it.
 pub fn build(spec: &NodeSpec, family: Family) -> Result<RuleSet, Error> {
     let fam = spec.family(family)?;
-    let chains = Chains::new(spec, fam).map_err(Error::Rule)?;
+    let mut chains = Chains::new(spec, fam).map_err(Error::Rule)?;
     let mut tables = Vec::new();
     for table in Table::ALL {
         let defs: Vec<_> = spec
@@ -43,7 +43,7 @@ pub fn build(spec: &NodeSpec, family: Family) -> Result<RuleSet, Error> {
             own.push(Chain {
                 name: ChainName::new(def.name).map_err(Error::Rule)?,
                 builtin: false,
-                rules: chains.rules_of(def.name),
+                rules: chains.take(def.name),
             });
         }
         own.sort_by(|a, b| a.name.cmp(&b.name));
@@ -81,20 +81,22 @@ struct Chains {
 }
 
 impl Chains {
-    fn rules_of(&self, chain: &str) -> Vec<Rule> {
-        match chain {
-            "CILIUM_PRE_raw" => self.pre_raw.clone(),
-            "CILIUM_OUTPUT_raw" => self.output_raw.clone(),
-            "CILIUM_PRE_mangle" => self.pre_mangle.clone(),
-            "CILIUM_INPUT" => self.input.clone(),
-            "CILIUM_OUTPUT" => self.output.clone(),
-            "CILIUM_FORWARD" => self.forward.clone(),
-            "CILIUM_POST_nat" => self.post_nat.clone(),
-            "CILIUM_OUTPUT_nat" => self.output_nat.clone(),
-            "CILIUM_PRE_nat" => self.pre_nat.clone(),
+    /// Hands over a chain's rules; each of Cilium's chains appears once per family.
+    fn take(&mut self, chain: &str) -> Vec<Rule> {
+        let rules = match chain {
+            "CILIUM_PRE_raw" => &mut self.pre_raw,
+            "CILIUM_OUTPUT_raw" => &mut self.output_raw,
+            "CILIUM_PRE_mangle" => &mut self.pre_mangle,
+            "CILIUM_INPUT" => &mut self.input,
+            "CILIUM_OUTPUT" => &mut self.output,
+            "CILIUM_FORWARD" => &mut self.forward,
+            "CILIUM_POST_nat" => &mut self.post_nat,
+            "CILIUM_OUTPUT_nat" => &mut self.output_nat,
+            "CILIUM_PRE_nat" => &mut self.pre_nat,
             // CILIUM_POST_mangle is created and fed but stays empty.
-            _ => Vec::new(),
-        }
+            _ => return Vec::new(),
+        };
+        std::mem::take(rules)
     }
 
     fn new(spec: &NodeSpec, fam: &FamilySpec) -> Result<Chains, Problem> {

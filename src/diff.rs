@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::rules::RuleSet;
-use crate::save::{Dump, DumpChain, canonical};
+use crate::save::{Dump, DumpChain};
 
 /// Whether a chain name is one of Cilium's, now or from before an agent upgrade.
 pub fn owned(chain: &str) -> bool {
@@ -178,21 +178,14 @@ impl Report {
     }
 }
 
-/// The rules of a rendered chain in canonical spelling.
+/// The rules of a rendered chain: `Rule`'s Display is already the canonical spelling (the
+/// read-back property test holds it to that).
 fn desired_specs(rules: &[crate::rules::Rule]) -> Vec<String> {
-    rules
-        .iter()
-        .map(|r| {
-            let text = r.to_string();
-            canonical(&text).unwrap_or(text)
-        })
-        .collect()
+    rules.iter().map(|r| r.to_string()).collect()
 }
 
-fn live_specs(chain: Option<&DumpChain>) -> Vec<String> {
-    chain
-        .map(|c| c.rules.iter().map(|r| r.spec.clone()).collect())
-        .unwrap_or_default()
+fn live_specs(chain: &DumpChain) -> Vec<String> {
+    chain.rules.iter().map(|r| r.spec.clone()).collect()
 }
 
 /// Longest-common-subsequence diff; chains are short, so O(n·m) is fine.
@@ -327,7 +320,7 @@ pub fn diff(desired: &RuleSet, dump: &Dump) -> Report {
                 });
                 continue;
             };
-            let got = live_specs(Some(live_chain));
+            let got = live_specs(live_chain);
             if expected == got {
                 continue;
             }
