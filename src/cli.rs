@@ -410,28 +410,13 @@ fn execute(command: Command) -> Result<i32, Error> {
         }
         Command::Init(args) => init(&args).map(|()| 0),
         Command::Completions { shell } => {
+            let shell = match shell {
+                Shell::Bash => clap_complete::Shell::Bash,
+                Shell::Zsh => clap_complete::Shell::Zsh,
+                Shell::Fish => clap_complete::Shell::Fish,
+            };
             let mut buf = Vec::new();
-            let mut cmd = Cli::command();
-            match shell {
-                Shell::Bash => clap_complete::generate(
-                    clap_complete::Shell::Bash,
-                    &mut cmd,
-                    "cilium-ipt",
-                    &mut buf,
-                ),
-                Shell::Zsh => clap_complete::generate(
-                    clap_complete::Shell::Zsh,
-                    &mut cmd,
-                    "cilium-ipt",
-                    &mut buf,
-                ),
-                Shell::Fish => clap_complete::generate(
-                    clap_complete::Shell::Fish,
-                    &mut cmd,
-                    "cilium-ipt",
-                    &mut buf,
-                ),
-            }
+            clap_complete::generate(shell, &mut Cli::command(), "cilium-ipt", &mut buf);
             stdout(&String::from_utf8_lossy(&buf))?;
             Ok(0)
         }
